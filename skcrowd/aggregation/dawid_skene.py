@@ -1,0 +1,300 @@
+"""The Dawid-Skene family: workers described by confusion matrices.
+
+Every model here explains a vote by ``P(label | true class, worker)``, a
+confusion matrix per worker, so they share one E-step (a single compiled pass
+over the votes) and one set of sufficient statistics: the expected number of
+times each worker gave each label to tasks of each true class. They differ
+only in how the M-step turns those counts into confusion matrices.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from .._kernels import log_posterior_pass, row_stats_pass
+from ..base import BaseEM
+
+__all__ = ["DawidSkene", "OneCoinDawidSkene"]
+
+
+def _smoothed_share(counts, alpha, axis=-1):
+    """(counts + alpha) normalised along ``axis``: a Dirichlet MAP estimate."""
+    counts = counts + alpha
+    return counts / counts.sum(axis=axis, keepdims=True)
+
+
+class _ConfusionEM(BaseEM):
+    """E-step, statistics and class prior shared by the Dawid-Skene family.
+
+    Statistics: ``confusion_counts[w, k, l]``, the expected weight of votes
+    ``l`` by worker ``w`` on tasks of true class ``k``, and
+    ``class_counts[k]``, the expected number of tasks of class ``k``.
+    Subclasses define ``_m_step`` and ``_confusion(params)``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseEM._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _confusion(self, params):
+        """Confusion matrices (n_workers, n_classes, n_classes) of params."""
+        return params["confusion_matrices"]
+
+    def _e_step(self, votes, params, clamp, accumulate):
+        confusion = self._confusion(params)
+        n_workers, n_classes, _ = confusion.shape
+        # row (worker, label) x column true class, as the kernel reads it
+        log_table = np.ascontiguousarray(
+            np.log(confusion).transpose(0, 2, 1).reshape(-1, n_classes)
+        )
+        posterior = np.empty((votes.n_tasks, n_classes))
+        rows = n_workers * n_classes if accumulate else 1
+        stats = np.zeros((rows, n_classes))
+        class_counts = np.zeros(n_classes)
+        log_likelihood = log_posterior_pass(
+            votes.task_ptr, votes.worker_label_index(), votes.weight, log_table,
+            np.log(params["class_prior"]), clamp, 0, votes.n_tasks, posterior,
+            stats, class_counts, accumulate,
+        )
+        return posterior, self._as_stats(stats, class_counts, n_workers), log_likelihood
+
+    def _stats(self, votes, posterior):
+        n_classes = votes.n_classes
+        stats = np.zeros((votes.n_workers * n_classes, n_classes))
+        row_stats_pass(votes.task_ptr, votes.worker_label_index(), votes.weight,
+                       posterior, 0, votes.n_tasks, stats)
+        return self._as_stats(stats, posterior.sum(axis=0), votes.n_workers)
+
+    @staticmethod
+    def _as_stats(table, class_counts, n_workers):
+        n_classes = table.shape[1]
+        if table.shape[0] != n_workers * n_classes:
+            return {"class_counts": class_counts}
+        counts = table.reshape(n_workers, n_classes, n_classes).transpose(0, 2, 1)
+        return {"confusion_counts": counts, "class_counts": class_counts}
+
+    def _class_prior(self, stats):
+        return _smoothed_share(stats["class_counts"], self.alpha)
+
+    def _log_prior(self, params):
+        return self.alpha * (
+            np.log(params["class_prior"]).sum()
+            + self._worker_log_prior(params)
+        )
+
+    def _worker_log_prior(self, params):
+        return np.log(params["confusion_matrices"]).sum()
+
+
+class DawidSkene(_ConfusionEM):
+    """Dawid-Skene: one full confusion matrix per worker, fitted by EM.
+
+    Worker ``w`` gives label ``l`` to a task of true class ``k`` with
+    probability ``confusion_matrices_[w, k, l]``; true classes follow
+    ``class_prior_``. EM starts from the vote shares (or random posteriors)
+    and maximises the log posterior with a symmetric Dirichlet prior: the
+    M-step adds ``alpha`` to every count, so no probability is ever zero.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Additive smoothing of the confusion and class counts (a Dirichlet
+        prior with concentration ``1 + alpha``); must be positive.
+    max_iter : int, default=100
+        Maximum number of EM iterations.
+    tol : float, default=1e-6
+        EM stops when the mean log posterior per task changes by less.
+        With ``tol=0`` it runs exactly ``max_iter`` iterations.
+    init : {"majority", "random"}, default="majority"
+        Initial posteriors: the vote shares, or random ones from
+        ``random_state``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``init="random"``.
+    verbose : int, default=0
+        Print one line per iteration (log-likelihood, change, seconds).
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Probability of each true class.
+    confusion_matrices_ : ndarray of shape (n_workers, n_classes, n_classes)
+        ``confusion_matrices_[w, k, l]`` = P(worker ``w`` answers ``l`` | true
+        class ``k``); rows sum to one.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers, in the order of ``confusion_matrices_``.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks, in the order of ``consensus_label_``.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Most probable label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Posterior of each fitted task.
+    n_iter_ : int
+        Number of EM iterations run.
+    converged_ : bool
+        Whether the change fell below ``tol``.
+    log_likelihood_ : float
+        Final mean log posterior per task (log-likelihood plus the smoothing
+        prior).
+    log_likelihood_history_ : ndarray of shape (n_iter_,)
+        The same after every iteration; it never decreases.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    See Also
+    --------
+    OneCoinDawidSkene : one accuracy per worker instead of a full matrix.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum Likelihood Estimation of Observer
+    Error-Rates Using the EM Algorithm", Journal of the Royal Statistical
+    Society C, 28(1):20-28, 1979.
+
+    Examples
+    --------
+    >>> from skcrowd import DawidSkene
+    >>> votes = [[0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 1, 0]]
+    >>> ds = DawidSkene().fit(votes)
+    >>> ds.consensus_label_.tolist()
+    [0, 1, 0, 1]
+    >>> ds.confusion_matrices_.shape
+    (3, 2, 2)
+    >>> ds.predict([[0, 1, 1]]).tolist()
+    [1]
+    """
+
+    _param_names = ("class_prior", "confusion_matrices")
+
+    def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
+                 random_state=None, verbose=0, missing_label=-1):
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.missing_label = missing_label
+
+    def _m_step(self, stats):
+        return {
+            "class_prior": self._class_prior(stats),
+            "confusion_matrices": _smoothed_share(stats["confusion_counts"],
+                                                  self.alpha),
+        }
+
+    def _average_worker(self, params):
+        confusion = params["confusion_matrices"]
+        average = confusion.mean(axis=0, keepdims=True)
+        return {**params, "confusion_matrices": np.concatenate([confusion, average])}
+
+
+class OneCoinDawidSkene(_ConfusionEM):
+    """One-coin Dawid-Skene: one accuracy per worker, errors spread evenly.
+
+    Worker ``w`` gives the true label with probability
+    ``worker_accuracy_[w]`` and each of the ``K - 1`` other labels with
+    probability ``(1 - worker_accuracy_[w]) / (K - 1)``. This is the model of
+    peerannot's ``VectorizedMultinomialBinary`` and Crowd-Kit's
+    ``OneCoinDawidSkene``; the M-step uses a Beta prior: ``(correct + alpha)
+    / (answered + 2 alpha)``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Additive smoothing of the accuracies and class counts; positive.
+    max_iter : int, default=100
+        Maximum number of EM iterations.
+    tol : float, default=1e-6
+        EM stops when the mean log posterior per task changes by less.
+    init : {"majority", "random"}, default="majority"
+        Initial posteriors: the vote shares, or random ones.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``init="random"``.
+    verbose : int, default=0
+        Print one line per iteration.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Probability of each true class.
+    worker_accuracy_ : ndarray of shape (n_workers,)
+        Probability that each worker gives the true label.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers, in the order of ``worker_accuracy_``.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Most probable label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Posterior of each fitted task.
+    n_iter_ : int
+        Number of EM iterations run.
+    converged_ : bool
+        Whether the change fell below ``tol``.
+    log_likelihood_ : float
+        Final mean log posterior per task.
+    log_likelihood_history_ : ndarray of shape (n_iter_,)
+        The same after every iteration; it never decreases.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene (1979), with the one-parameter ("one-coin")
+    worker model of e.g. Y. Zhang, X. Chen, D. Zhou, M. I. Jordan, "Spectral
+    Methods Meet EM", NIPS 2014.
+
+    Examples
+    --------
+    >>> from skcrowd import OneCoinDawidSkene
+    >>> votes = [[0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 1, 0]]
+    >>> model = OneCoinDawidSkene().fit(votes)
+    >>> model.worker_accuracy_.round(2)
+    array([1. , 1. , 0.5])
+    """
+
+    _param_names = ("class_prior", "worker_accuracy")
+
+    def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
+                 random_state=None, verbose=0, missing_label=-1):
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.missing_label = missing_label
+
+    def _m_step(self, stats):
+        counts = stats["confusion_counts"]
+        correct = np.einsum("wkk->w", counts)
+        answered = counts.sum(axis=(1, 2))
+        accuracy = (correct + self.alpha) / (answered + 2 * self.alpha)
+        return {"class_prior": self._class_prior(stats), "worker_accuracy": accuracy}
+
+    def _confusion(self, params):
+        accuracy = params["worker_accuracy"][:, None, None]
+        n_classes = len(params["class_prior"])
+        eye = np.eye(n_classes)
+        error = (1.0 - accuracy) / max(n_classes - 1, 1)
+        return accuracy * eye + error * (1.0 - eye)
+
+    def _worker_log_prior(self, params):
+        accuracy = params["worker_accuracy"]
+        return np.log(accuracy).sum() + np.log1p(-accuracy).sum()
+
+    def _average_worker(self, params):
+        accuracy = params["worker_accuracy"]
+        return {**params, "worker_accuracy": np.append(accuracy, accuracy.mean())}

@@ -1,0 +1,407 @@
+"""Base classes: the estimator plumbing shared by every aggregator.
+
+:class:`BaseAggregator` turns any accepted input into :class:`~skcrowd.Votes`
+coded in the fitted vocabularies and implements ``fit``, ``predict``,
+``predict_proba``, ``fit_predict`` and ``score``. :class:`BaseEM` adds the EM
+driver over the additive-statistics contract (``_m_step(stats)`` ->
+params, ``_e_step(votes, params, clamp)`` -> posterior, stats,
+log-likelihood).
+"""
+
+import time
+import warnings
+from abc import abstractmethod
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._votes import (
+    Votes,
+    _as_1d,
+    _integral_floats_to_int,
+    _missing_mask,
+    _narrow_object,
+    _unique_sorted,
+    as_votes,
+    input_kind,
+    lookup,
+)
+
+__all__ = ["BaseAggregator", "BaseEM"]
+
+
+def vote_counts(votes, worker_weight=None):
+    """Weighted number of votes per (task, class), shape (n_tasks, n_classes).
+
+    ``worker_weight`` (one weight per worker code) multiplies each vote's own
+    weight; it is how weighted majority votes are computed.
+    """
+    weight = votes.weight
+    if worker_weight is not None:
+        weight = weight * worker_weight[votes.worker]
+    flat = votes.task.astype(np.int64) * votes.n_classes + votes.label
+    counts = np.bincount(flat, weight, minlength=votes.n_tasks * votes.n_classes)
+    return counts.reshape(votes.n_tasks, votes.n_classes)
+
+
+def normalize_rows(scores, fallback):
+    """Rows divided by their sums; all-zero rows become ``fallback``."""
+    totals = scores.sum(axis=1, keepdims=True)
+    empty = totals[:, 0] <= 0
+    out = np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
+    out[empty] = fallback
+    return out
+
+
+class BaseAggregator(BaseEstimator):
+    """Base class of every aggregator: input handling, predict and score.
+
+    Subclasses implement ``_fit_votes(votes, gold)``, which sets the fitted
+    worker parameters and returns the posterior of the fitted tasks, and
+    ``_predict_proba_votes(votes)``, a row-local computation for any votes
+    coded in the fitted vocabularies (the worker code ``n_workers`` stands for
+    every worker unseen at fit, who gets the population-average parameters).
+    """
+
+    _parameter_constraints: dict = {"missing_label": "no_validation"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.dict = True
+        tags.target_tags.required = False
+        return tags
+
+    # ------------------------------------------------------------------
+    # input handling
+    def _votes_from_input(self, X, reset):
+        """Votes in the input's own vocabularies; validates wide matrices."""
+        kind = input_kind(X)
+        if kind != "wide":
+            if reset:
+                for attr in ("n_features_in_", "feature_names_in_"):
+                    if hasattr(self, attr):
+                        delattr(self, attr)
+            return as_votes(X, missing_label=self.missing_label)
+        task_ids = np.asarray(X.index) if hasattr(X, "columns") else None
+        try:
+            array = validate_data(self, X, reset=reset, dtype=None,
+                                  ensure_all_finite=False)
+        except ValueError as exc:
+            if not reset and "features, but" in str(exc):
+                raise ValueError(
+                    f"{exc} A wide vote matrix needs one column per worker seen "
+                    f"in fit ({self.n_features_in_} workers); to score votes of "
+                    "other workers pass a long table or a dict of dicts."
+                ) from exc
+            raise
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and hasattr(X, "columns"):
+            worker_ids = names
+        elif hasattr(X, "columns"):
+            worker_ids = np.asarray(X.columns)
+        else:
+            worker_ids = None
+        return Votes.from_wide(array, missing_label=self.missing_label,
+                               task_ids=task_ids, worker_ids=worker_ids)
+
+    def _gold_labels(self, y, votes):
+        """Gold labels aligned with ``votes.task_ids`` and a mask of known ones."""
+        if isinstance(y, Mapping):
+            ids = votes.task_ids.tolist()
+            values = [y.get(t) for t in ids]
+            gold = np.empty(len(values), dtype=object)
+            gold[:] = values
+        else:
+            gold = _as_1d(y, "y")
+            if len(gold) != votes.n_tasks:
+                raise ValueError(
+                    f"y has {len(gold)} gold labels but X has {votes.n_tasks} "
+                    "tasks; give one label per task (missing_label, None or NaN "
+                    "where unknown) or a dict {task: label}."
+                )
+        known = ~_missing_mask(gold, self.missing_label)
+        labels = gold[known]
+        if labels.dtype.kind == "O":
+            labels = _narrow_object(labels)
+        return _integral_floats_to_int(labels), known
+
+    def _fit_classes_and_votes(self, X, y):
+        """Votes of the fit input and gold codes (-1 = unknown) in classes_."""
+        votes = self._votes_from_input(X, reset=True)
+        classes = votes.classes
+        gold = np.full(votes.n_tasks, -1, dtype=np.int32)
+        if y is not None:
+            labels, known = self._gold_labels(y, votes)
+            if len(labels):
+                try:
+                    classes = np.union1d(classes, labels)
+                except TypeError:
+                    _unique_sorted(np.concatenate([classes.astype(object),
+                                                   labels.astype(object)]),
+                                   "Votes and gold labels")
+                gold[known] = lookup(classes, labels)
+        self.classes_ = classes
+        self.worker_ids_ = votes.worker_ids
+        label = lookup(classes, votes.classes)[votes.label]
+        votes = Votes(votes.task, votes.worker, label, votes.weight,
+                      task_ids=votes.task_ids, worker_ids=votes.worker_ids,
+                      classes=classes)
+        return votes, gold
+
+    def _coded_votes(self, X):
+        """Votes of X coded in the fitted vocabularies (unseen worker = W)."""
+        votes = self._votes_from_input(X, reset=False)
+        label_map = lookup(self.classes_, votes.classes)
+        if (label_map < 0).any():
+            unknown = votes.classes[label_map < 0].tolist()
+            raise ValueError(
+                f"Labels {unknown[:10]} were not seen in fit; the fitted classes "
+                f"are {self.classes_.tolist()}. Refit with these labels (or pass "
+                "them as classes of the votes)."
+            )
+        worker_map = lookup(self.worker_ids_, votes.worker_ids)
+        worker_map[worker_map < 0] = len(self.worker_ids_)
+        return Votes(
+            votes.task, worker_map[votes.worker], label_map[votes.label],
+            votes.weight, task_ids=votes.task_ids,
+            worker_ids=np.append(self.worker_ids_.astype(object), None),
+            classes=self.classes_,
+        )
+
+    # ------------------------------------------------------------------
+    # public API
+    def fit(self, X, y=None):
+        """Learn worker parameters and the consensus of the tasks in X.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes, in any format accepted by :func:`skcrowd.as_votes`.
+        y : array-like of shape (n_tasks,) or dict, default=None
+            Known gold labels of some tasks (``missing_label``, ``None`` or
+            ``NaN`` where unknown), aligned with the task order of X, or a
+            dict ``{task: label}``. Known tasks have their posterior clamped
+            to their gold label; gold labels extend the set of classes.
+
+        Returns
+        -------
+        self : object
+            The fitted aggregator.
+        """
+        self._validate_params()
+        votes, gold = self._fit_classes_and_votes(X, y)
+        posterior = self._fit_votes(votes, gold)
+        self.task_ids_ = votes.task_ids
+        self.consensus_proba_ = posterior
+        self.consensus_label_ = self._labels_from_proba(posterior)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Fit and return the consensus label of every task of X.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+        y : array-like of shape (n_tasks,) or dict, default=None
+            Known gold labels of some tasks, as in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_tasks,)
+            Consensus labels in the task order of X (``task_ids_``).
+        """
+        return self.fit(X, y).consensus_label_
+
+    def predict_proba(self, X):
+        """Posterior probability of each class for every task of X.
+
+        Uses the fitted worker parameters; a task's posterior depends on its
+        own votes only. Workers unseen at fit count as the population-average
+        worker; tasks without votes get the class prior.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_tasks, n_classes)
+            Columns follow ``classes_``; rows follow the task order of X.
+        """
+        check_is_fitted(self)
+        return self._predict_proba_votes(self._coded_votes(X))
+
+    def predict(self, X):
+        """Consensus label of every task of X.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_tasks,)
+            Values from ``classes_``; rows follow the task order of X.
+        """
+        return self._labels_from_proba(self.predict_proba(X))
+
+    def score(self, X, y):
+        """Accuracy of the consensus labels against gold labels.
+
+        Tasks whose gold label is unknown (``missing_label``, ``None``,
+        ``NaN``, or absent from a dict) are ignored, so
+        ``cross_val_score(aggregator, votes, gold)`` learns worker parameters
+        on the training tasks and scores the held-out ones.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+        y : array-like of shape (n_tasks,) or dict
+            Gold labels, as in :meth:`fit`.
+
+        Returns
+        -------
+        accuracy : float
+        """
+        check_is_fitted(self)
+        votes = self._coded_votes(X)
+        labels, known = self._gold_labels(y, votes)
+        if not known.any():
+            raise ValueError("y holds no known gold label to score against.")
+        predicted = self._labels_from_proba(self._predict_proba_votes(votes))
+        return float(np.mean(predicted[known] == labels))
+
+    # ------------------------------------------------------------------
+    def _labels_from_proba(self, proba):
+        """Most probable class of each row; ties go to the smallest label."""
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    @abstractmethod
+    def _fit_votes(self, votes, gold):
+        """Fit on coded votes; return the posterior of the fitted tasks."""
+
+    @abstractmethod
+    def _predict_proba_votes(self, votes):
+        """Row-local posterior of coded votes (worker ``n_workers`` = unseen)."""
+
+
+class BaseEM(BaseAggregator):
+    """EM driver over additive sufficient statistics.
+
+    A subclass provides three pure steps:
+
+    - ``_m_step(stats)`` -> ``params``, a dict whose keys name fitted
+      attributes (``params["class_prior"]`` becomes ``class_prior_``);
+    - ``_e_step(votes, params, clamp, accumulate)`` -> ``(posterior, stats,
+      log_likelihood)``; ``stats`` is a dict of arrays, additive over
+      disjoint sets of tasks;
+    - ``_log_prior(params)``: the log-density of the parameters' prior (the
+      smoothing), so that the objective EM increases is the log posterior.
+
+    and ``_stats(votes, posterior)`` for the statistics of a given posterior
+    (used by the initialisation). ``_average_worker(params)`` returns params
+    with one more worker, the population average, for unseen workers.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"majority", "random"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _param_names: tuple = ()
+
+    def _initial_posterior(self, votes, gold):
+        if self.init == "random":
+            rng = check_random_state(self.random_state)
+            posterior = rng.dirichlet(np.ones(votes.n_classes), size=votes.n_tasks)
+        else:
+            posterior = normalize_rows(vote_counts(votes), 1.0 / votes.n_classes)
+        known = gold >= 0
+        posterior[known] = 0.0
+        posterior[known, gold[known]] = 1.0
+        return posterior
+
+    def _fit_votes(self, votes, gold):
+        posterior = self._initial_posterior(votes, gold)
+        stats = self._stats(votes, posterior)
+        n_tasks = max(votes.n_tasks, 1)
+        history = []
+        self.converged_ = False
+        previous = -np.inf
+        for n_iter in range(1, self.max_iter + 1):
+            tic = time.perf_counter()
+            params = self._m_step(stats)
+            posterior, stats, log_likelihood = self._e_step(
+                votes, params, gold, accumulate=True
+            )
+            objective = (log_likelihood + self._log_prior(params)) / n_tasks
+            history.append(objective)
+            change = objective - previous
+            previous = objective
+            if self.verbose:
+                print(
+                    f"Iteration {n_iter:4d}: log-likelihood {objective:.8f}  "
+                    f"change {change:.3e}  ({time.perf_counter() - tic:.3f} s)"
+                )
+            if abs(change) < self.tol:
+                self.converged_ = True
+                break
+        if not self.converged_ and self.tol > 0:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter="
+                f"{self.max_iter} iterations (last change {change:.3e} > "
+                f"tol={self.tol}); increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        for name in self._param_names:
+            setattr(self, name + "_", params[name])
+        self.n_iter_ = n_iter
+        self.log_likelihood_ = history[-1]
+        self.log_likelihood_history_ = np.asarray(history)
+        return posterior
+
+    def _fitted_params(self):
+        return {name: getattr(self, name + "_") for name in self._param_names}
+
+    def _predict_proba_votes(self, votes):
+        params = self._average_worker(self._fitted_params())
+        clamp = np.full(votes.n_tasks, -1, dtype=np.int32)
+        posterior, _, _ = self._e_step(votes, params, clamp, accumulate=False)
+        return posterior
+
+    @abstractmethod
+    def _m_step(self, stats):
+        """Parameters maximising the expected log posterior given stats."""
+
+    @abstractmethod
+    def _e_step(self, votes, params, clamp, accumulate):
+        """Posterior, statistics and log-likelihood under params."""
+
+    @abstractmethod
+    def _stats(self, votes, posterior):
+        """Sufficient statistics of votes under a given posterior."""
+
+    @abstractmethod
+    def _log_prior(self, params):
+        """Log-density of the parameters under their smoothing prior."""
+
+    @abstractmethod
+    def _average_worker(self, params):
+        """params with one extra worker: the population average."""
