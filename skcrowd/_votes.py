@@ -44,8 +44,10 @@ def _missing_mask(values, missing_label):
         if isinstance(missing_label, str):
             return values == missing_label
         return np.zeros(values.shape, dtype=bool)
-    test = np.frompyfunc(lambda v: _is_missing_scalar(v, missing_label), 1, 1)
-    return test(values).astype(bool)
+    flat = values.ravel().tolist()
+    mask = np.fromiter((_is_missing_scalar(v, missing_label) for v in flat),
+                       dtype=bool, count=len(flat))
+    return mask.reshape(values.shape)
 
 
 def _as_1d(values, name):
@@ -67,6 +69,15 @@ def _integral_floats_to_int(values):
     if values.dtype.kind == "f" and values.size and np.all(np.mod(values, 1) == 0):
         return values.astype(np.int64)
     return values
+
+
+def labels_from_strings(values):
+    """Labels read from text: integers when every one is an integer literal."""
+    values = np.asarray(values)
+    try:
+        return np.array([int(v) for v in values.tolist()], dtype=np.int64)
+    except (TypeError, ValueError):
+        return values.astype(str)
 
 
 def _unique_sorted(values, what):
@@ -431,7 +442,7 @@ class Votes:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"Vote counts must be non-negative integers; got {data[i]!r} at "
+                f"Vote counts must be non-negative integers; got {float(data[i])} at "
                 f"(task={coords[0, i]}, worker={coords[1, i]}, class={coords[2, i]})."
             )
         keep = data > 0

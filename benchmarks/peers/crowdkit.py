@@ -100,8 +100,10 @@ def run_crowdkit(
     params : dict, optional
         Extra constructor arguments (JSON-encodable), e.g. ``{"n_restarts": 1}``.
     mem_limit_mb : float, optional
-        Address-space cap for the subprocess, so that too-large allocations
-        raise MemoryError (reported in ``error``) instead of swapping.
+        Address-space (virtual memory, RLIMIT_AS) cap for the subprocess, so
+        that too-large allocations raise MemoryError (reported in ``error``)
+        instead of swapping or meeting the OOM killer.  The interpreter with
+        crowd-kit imported already maps ~600 MB, so use at least ~1000.
 
     Returns
     -------
@@ -116,11 +118,15 @@ def run_crowdkit(
         label = np.asarray(label).astype(np.int32, copy=False).ravel()
         n_votes = int(task.shape[0])
         if not (task.shape == worker.shape == label.shape):
-            return _result(method, n_votes, "ValueError: task, worker, label lengths differ")
+            return _result(
+                method, n_votes, "ValueError: task, worker, label lengths differ"
+            )
     except Exception as exc:  # noqa: BLE001
         return _result(method, n_votes, f"{type(exc).__name__}: {exc}")
     if method not in METHODS:
-        return _result(method, n_votes, f"ValueError: unknown crowd-kit method {method!r}")
+        return _result(
+            method, n_votes, f"ValueError: unknown crowd-kit method {method!r}"
+        )
 
     python = crowdkit_python()
     if not python.exists():
@@ -131,7 +137,16 @@ def run_crowdkit(
             f"(run bash {SETUP})",
         )
 
-    cmd = [str(python), "-I", str(RUNNER), "", "--method", method, "--repeat", str(int(repeat))]
+    cmd = [
+        str(python),
+        "-I",
+        str(RUNNER),
+        "",
+        "--method",
+        method,
+        "--repeat",
+        str(int(repeat)),
+    ]
     if n_iter is not None:
         cmd += ["--n-iter", str(int(n_iter))]
     for key, value in (params or {}).items():
@@ -144,7 +159,9 @@ def run_crowdkit(
         try:
             np.savez(path, task=task, worker=worker, label=label)
         except Exception as exc:  # noqa: BLE001
-            return _result(method, n_votes, f"{type(exc).__name__}: writing input: {exc}")
+            return _result(
+                method, n_votes, f"{type(exc).__name__}: writing input: {exc}"
+            )
         cmd[3] = path
         env = dict(os.environ)
         # The venv must not see the caller's packages (e.g. skcrowd, pandas 3).
@@ -154,26 +171,35 @@ def run_crowdkit(
             proc = subprocess.run(
                 cmd,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                capture_output=True,
                 text=True,
                 timeout=timeout,
                 env=env,
             )
         except subprocess.TimeoutExpired:
-            return _result(method, n_votes, f"Timeout: crowd-kit {method} took over {timeout} s")
+            return _result(
+                method, n_votes, f"Timeout: crowd-kit {method} took over {timeout} s"
+            )
         except OSError as exc:
             return _result(
-                method, n_votes, f"crowd-kit environment not available: {type(exc).__name__}: {exc}"
+                method,
+                n_votes,
+                f"crowd-kit environment not available: {type(exc).__name__}: {exc}",
             )
 
     for line in reversed(proc.stdout.splitlines()):
         line = line.strip()
         if line.startswith("{"):
             try:
-                return json.loads(line)
+                out = json.loads(line)
             except ValueError:
                 break
+            err = out.get("error") or ""
+            if out.get("crowdkit_version") is None and err.startswith(
+                ("ModuleNotFoundError", "ImportError")
+            ):
+                out["error"] = f"crowd-kit environment not available: {err}"
+            return out
     if proc.returncode < 0:
         why = f"killed by signal {-proc.returncode}"
         if proc.returncode == -9:
@@ -182,5 +208,7 @@ def run_crowdkit(
         why = f"exit code {proc.returncode}"
     detail = _tail(proc.stderr)
     return _result(
-        method, n_votes, f"RunnerError: no result from crowd-kit runner, {why}: {detail}"
+        method,
+        n_votes,
+        f"RunnerError: no result from crowd-kit runner, {why}: {detail}",
     )

@@ -123,7 +123,8 @@ def main(argv=None) -> int:
         "--mem-limit-mb",
         type=float,
         default=None,
-        help="cap the address space (RLIMIT_AS) so allocations raise MemoryError",
+        help="cap the virtual address space (RLIMIT_AS) so big allocations raise "
+        "MemoryError; crowd-kit imported already maps ~600 MB",
     )
     args = ap.parse_args(argv)
 
@@ -165,7 +166,9 @@ def main(argv=None) -> int:
                 worker = np.asarray(z["worker"])
                 label = np.asarray(z["label"])
             if not (task.shape == worker.shape == label.shape) or task.ndim != 1:
-                raise ValueError("task, worker, label must be 1-d arrays of equal length")
+                raise ValueError(
+                    "task, worker, label must be 1-d arrays of equal length"
+                )
             out["n_votes"] = int(task.shape[0])
             df = pd.DataFrame({"task": task, "worker": worker, "label": label})
             n_tasks = int(task.max()) + 1 if task.size else 0

@@ -4,9 +4,66 @@ from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .vote import MajorityVote, VoteProportions, Wawa
 
 __all__ = [
+    "AGGREGATORS",
     "DawidSkene",
     "MajorityVote",
     "OneCoinDawidSkene",
     "VoteProportions",
     "Wawa",
+    "aggregator_name",
+    "get_aggregator",
 ]
+
+#: Command-line name of every aggregator -> its class.
+AGGREGATORS = {
+    "majority_vote": MajorityVote,
+    "vote_proportions": VoteProportions,
+    "wawa": Wawa,
+    "dawid_skene": DawidSkene,
+    "one_coin_dawid_skene": OneCoinDawidSkene,
+}
+
+
+def aggregator_name(name):
+    """The ``AGGREGATORS`` key of an aggregator given by key or class name.
+
+    Examples
+    --------
+    >>> from skcrowd.aggregation import aggregator_name
+    >>> aggregator_name("DawidSkene"), aggregator_name("dawid-skene")
+    ('dawid_skene', 'dawid_skene')
+    """
+    key = name.lower().replace("-", "_")
+    if key in AGGREGATORS:
+        return key
+    by_class = {cls.__name__.lower(): k for k, cls in AGGREGATORS.items()}
+    if key.replace("_", "") in by_class:
+        return by_class[key.replace("_", "")]
+    raise ValueError(
+        f"Unknown aggregator {name!r}; choose one of {sorted(AGGREGATORS)}."
+    )
+
+
+def get_aggregator(name, **params):
+    """A new aggregator from its name.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``AGGREGATORS`` (``"dawid_skene"``) or a class name
+        (``"DawidSkene"``), any case.
+    **params
+        Hyperparameters passed to the constructor.
+
+    Returns
+    -------
+    aggregator : BaseAggregator
+        An unfitted estimator.
+
+    Examples
+    --------
+    >>> from skcrowd.aggregation import get_aggregator
+    >>> get_aggregator("DawidSkene", alpha=0.1)
+    DawidSkene(alpha=0.1)
+    """
+    return AGGREGATORS[aggregator_name(name)](**params)

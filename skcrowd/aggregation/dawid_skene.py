@@ -12,7 +12,11 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from .._kernels import log_posterior_pass, row_stats_pass
+from .._kernels import (
+    grouped_log_posterior_pass,
+    log_posterior_pass,
+    row_stats_pass,
+)
 from ..base import BaseEM
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene"]
@@ -24,13 +28,44 @@ def _smoothed_share(counts, alpha, axis=-1):
     return counts / counts.sum(axis=axis, keepdims=True)
 
 
+def _beta_accuracy(correct, answered, alpha):
+    """Probability of a correct answer, a Beta(1 + alpha, 1 + alpha) MAP."""
+    return (correct + alpha) / (answered + 2 * alpha)
+
+
+def _uniform_error_confusion(accuracy, n_classes):
+    """Confusion matrices of workers whose errors are spread evenly.
+
+    ``accuracy`` has shape (n_workers,) (one accuracy per worker) or
+    (n_workers, n_classes) (one per worker and true class); row ``k`` puts
+    the accuracy on the diagonal and shares the rest among the ``K - 1``
+    other labels.
+    """
+    accuracy = accuracy.reshape(accuracy.shape[0], -1, 1)
+    eye = np.eye(n_classes)
+    error = (1.0 - accuracy) / max(n_classes - 1, 1)
+    return accuracy * eye + error * (1.0 - eye)
+
+
+def _beta_log_prior(accuracy):
+    """Log-density (up to the alpha factor) of the accuracies' Beta prior."""
+    return np.log(accuracy).sum() + np.log1p(-accuracy).sum()
+
+
 class _ConfusionEM(BaseEM):
     """E-step, statistics and class prior shared by the Dawid-Skene family.
 
-    Statistics: ``confusion_counts[w, k, l]``, the expected weight of votes
-    ``l`` by worker ``w`` on tasks of true class ``k``, and
-    ``class_counts[k]``, the expected number of tasks of class ``k``.
-    Subclasses define ``_m_step`` and ``_confusion(params)``.
+    Statistics: ``confusion_counts[w, s, l]``, the expected weight of votes
+    ``l`` by worker ``w`` on tasks in latent state ``s``, and
+    ``class_counts[s]``, the expected number of tasks in state ``s``. The
+    latent state is the true class, or for models with several states per
+    class (EBCC's subtypes) the pair (class, subtype) numbered
+    ``class * n_states_per_class + subtype``; the posterior returned to the
+    caller is always over classes.
+
+    Subclasses define ``_m_step`` and ``_confusion(params)``, or override
+    ``_log_confusion`` / ``_log_class_prior`` when the E-step reads other
+    log-probabilities (expected ones under a variational posterior, say).
     """
 
     _parameter_constraints: dict = {
@@ -42,37 +77,52 @@ class _ConfusionEM(BaseEM):
         """Confusion matrices (n_workers, n_classes, n_classes) of params."""
         return params["confusion_matrices"]
 
+    def _log_confusion(self, params):
+        """Log P(label | state, worker), shape (n_workers, n_states, n_classes)."""
+        return np.log(self._confusion(params))
+
+    def _log_class_prior(self, params):
+        """Log prior of the latent states, shape (n_states,)."""
+        return np.log(params["class_prior"])
+
     def _e_step(self, votes, params, clamp, accumulate):
-        confusion = self._confusion(params)
-        n_workers, n_classes, _ = confusion.shape
-        # row (worker, label) x column true class, as the kernel reads it
+        log_confusion = self._log_confusion(params)
+        n_workers, n_states, n_classes = log_confusion.shape
+        per_class = n_states // n_classes
+        # row (worker, label) x column latent state, as the kernel reads it
         log_table = np.ascontiguousarray(
-            np.log(confusion).transpose(0, 2, 1).reshape(-1, n_classes)
+            log_confusion.transpose(0, 2, 1).reshape(-1, n_states)
         )
-        posterior = np.empty((votes.n_tasks, n_classes))
+        posterior = np.empty((votes.n_tasks, n_states))
         rows = n_workers * n_classes if accumulate else 1
-        stats = np.zeros((rows, n_classes))
-        class_counts = np.zeros(n_classes)
-        log_likelihood = log_posterior_pass(
-            votes.task_ptr, votes.worker_label_index(), votes.weight, log_table,
-            np.log(params["class_prior"]), clamp, 0, votes.n_tasks, posterior,
-            stats, class_counts, accumulate,
-        )
-        return posterior, self._as_stats(stats, class_counts, n_workers), log_likelihood
+        stats = np.zeros((rows, n_states))
+        class_counts = np.zeros(n_states)
+        args = (votes.task_ptr, votes.worker_label_index(), votes.weight,
+                log_table, self._log_class_prior(params), clamp)
+        out = (posterior, stats, class_counts, accumulate)
+        if per_class == 1:
+            log_likelihood = log_posterior_pass(*args, 0, votes.n_tasks, *out)
+        else:
+            log_likelihood = grouped_log_posterior_pass(
+                *args, per_class, 0, votes.n_tasks, *out
+            )
+            posterior = posterior.reshape(-1, n_classes, per_class).sum(axis=2)
+        stats = self._as_stats(stats, class_counts, n_workers, n_classes)
+        return posterior, stats, log_likelihood
 
     def _stats(self, votes, posterior):
-        n_classes = votes.n_classes
-        stats = np.zeros((votes.n_workers * n_classes, n_classes))
+        stats = np.zeros((votes.n_workers * votes.n_classes, posterior.shape[1]))
         row_stats_pass(votes.task_ptr, votes.worker_label_index(), votes.weight,
                        posterior, 0, votes.n_tasks, stats)
-        return self._as_stats(stats, posterior.sum(axis=0), votes.n_workers)
+        return self._as_stats(stats, posterior.sum(axis=0), votes.n_workers,
+                              votes.n_classes)
 
     @staticmethod
-    def _as_stats(table, class_counts, n_workers):
-        n_classes = table.shape[1]
+    def _as_stats(table, class_counts, n_workers, n_classes):
+        n_states = table.shape[1]
         if table.shape[0] != n_workers * n_classes:
             return {"class_counts": class_counts}
-        counts = table.reshape(n_workers, n_classes, n_classes).transpose(0, 2, 1)
+        counts = table.reshape(n_workers, n_classes, n_states).transpose(0, 2, 1)
         return {"confusion_counts": counts, "class_counts": class_counts}
 
     def _class_prior(self, stats):
@@ -281,19 +331,15 @@ class OneCoinDawidSkene(_ConfusionEM):
         counts = stats["confusion_counts"]
         correct = np.einsum("wkk->w", counts)
         answered = counts.sum(axis=(1, 2))
-        accuracy = (correct + self.alpha) / (answered + 2 * self.alpha)
+        accuracy = _beta_accuracy(correct, answered, self.alpha)
         return {"class_prior": self._class_prior(stats), "worker_accuracy": accuracy}
 
     def _confusion(self, params):
-        accuracy = params["worker_accuracy"][:, None, None]
-        n_classes = len(params["class_prior"])
-        eye = np.eye(n_classes)
-        error = (1.0 - accuracy) / max(n_classes - 1, 1)
-        return accuracy * eye + error * (1.0 - eye)
+        return _uniform_error_confusion(params["worker_accuracy"],
+                                        len(params["class_prior"]))
 
     def _worker_log_prior(self, params):
-        accuracy = params["worker_accuracy"]
-        return np.log(accuracy).sum() + np.log1p(-accuracy).sum()
+        return _beta_log_prior(params["worker_accuracy"])
 
     def _average_worker(self, params):
         accuracy = params["worker_accuracy"]

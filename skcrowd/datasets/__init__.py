@@ -13,7 +13,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._votes import Votes, _object_array
+from .._votes import Votes, _object_array, labels_from_strings
 
 __all__ = ["list_datasets", "load_dataset"]
 
@@ -62,14 +62,6 @@ def _read_csv(name, filename):
         return header, list(reader)
 
 
-def _as_labels(values):
-    """Labels as integers when every one is an integer literal."""
-    try:
-        return np.array([int(v) for v in values], dtype=np.int64)
-    except ValueError:
-        return np.asarray(values, dtype=str)
-
-
 def load_dataset(name, *, return_X_y=False, as_frame=False):
     """Load a shipped crowdsourcing dataset with its gold labels.
 
@@ -114,7 +106,7 @@ def load_dataset(name, *, return_X_y=False, as_frame=False):
     _, answers = _read_csv(name, "answers.csv.gz")
     _, gold_rows = _read_csv(name, "gold.csv.gz")
     task, worker, label = (list(col) for col in zip(*answers, strict=True))
-    labels = _as_labels(label + [g[1] for g in gold_rows])
+    labels = labels_from_strings(label + [g[1] for g in gold_rows])
     votes = Votes.from_long(np.asarray(task, dtype=str), np.asarray(worker, dtype=str),
                             labels[: len(label)])
     gold_map = dict(zip((g[0] for g in gold_rows), labels[len(label):].tolist(),
