@@ -2,9 +2,19 @@
 
 from ._votes import Votes, as_votes
 from .aggregation import (
+    BWA,
+    EBCC,
+    IBCC,
+    IWMV,
+    WDS,
+    ClusteredDawidSkene,
     DawidSkene,
+    DiagonalDawidSkene,
+    GoldMajorityVote,
     MajorityVote,
     OneCoinDawidSkene,
+    PlantNet,
+    TwoThird,
     VoteProportions,
     Wawa,
 )
@@ -12,11 +22,21 @@ from .aggregation import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BWA",
+    "ClusteredDawidSkene",
     "DawidSkene",
+    "DiagonalDawidSkene",
+    "EBCC",
+    "GoldMajorityVote",
+    "IBCC",
+    "IWMV",
     "MajorityVote",
     "OneCoinDawidSkene",
+    "PlantNet",
+    "TwoThird",
     "VoteProportions",
     "Votes",
+    "WDS",
     "Wawa",
     "as_votes",
 ]

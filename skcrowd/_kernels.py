@@ -135,21 +135,24 @@ def grouped_log_posterior_pass(task_ptr, row, weight, log_table, log_prior, clam
 # ----------------------------------------------------------------------
 # GLAD: the vote likelihood depends on the worker *and* the task
 @njit(cache=True, nogil=True, inline="always")
-def _log_sigmoid(x):
-    """``log(1 / (1 + exp(-x)))``, stable for any x."""
-    if x >= 0.0:
-        return -np.log1p(np.exp(-x))
-    return x - np.log1p(np.exp(x))
+def _log_sigmoid_pair(x):
+    """``(log sigmoid(x), log sigmoid(-x), sigmoid(x))``, branch-free, from
+    one exp, one log and one division (``log(1 + e)`` rather than ``log1p``:
+    faster, and its error, below 1e-16, is immaterial here)."""
+    e = np.exp(-abs(x))
+    soft = np.log(1.0 + e)
+    right = min(x, 0.0) - soft
+    return right, right - x, (1.0 if x >= 0.0 else e) / (1.0 + e)
 
 
 @njit(cache=True, nogil=True)
-def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, log_easiness,
+def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, easiness,
                             log_prior, clamp, posterior):
     """E-step of GLAD for every task; returns the log-likelihood.
 
     A vote of worker ``w`` on task ``i`` is correct with probability
-    ``sigmoid(ability[w] * exp(log_easiness[i]))`` and otherwise any of the
-    ``K - 1`` other labels with equal probability. ``posterior[i]`` becomes
+    ``sigmoid(ability[w] * easiness[i])`` and otherwise any of the ``K - 1``
+    other labels with equal probability. ``posterior[i]`` becomes
     ``softmax(log_prior + sum of the votes' log-likelihoods)``, or the one-hot
     of ``clamp[i]`` when it is non-negative (a known gold label).
     """
@@ -159,15 +162,14 @@ def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, log_easine
     buf = np.empty(n_classes)
     log_likelihood = 0.0
     for i in range(n_tasks):
-        easiness = np.exp(log_easiness[i])
         base = 0.0
         for k in range(n_classes):
             buf[k] = log_prior[k]
         for v in range(task_ptr[i], task_ptr[i + 1]):
-            x = ability[worker[v]] * easiness
-            wrong = _log_sigmoid(-x) - log_others
+            right, wrong, _ = _log_sigmoid_pair(ability[worker[v]] * easiness[i])
+            wrong -= log_others
             base += weight[v] * wrong
-            buf[label[v]] += weight[v] * (_log_sigmoid(x) - wrong)
+            buf[label[v]] += weight[v] * (right - wrong)
         for k in range(n_classes):
             buf[k] += base
         c = clamp[i]
@@ -183,40 +185,93 @@ def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, log_easine
     return log_likelihood
 
 
-@njit(cache=True, nogil=True)
-def glad_vote_terms(task, worker, weight, correct, ability, log_easiness, n_classes,
-                    by_task, value, grad, hess):
-    """GLAD's expected complete-data log-likelihood, grouped, with derivatives.
+@njit(cache=True, nogil=True, inline="always")
+def _glad_group_terms(lo, hi, order, task, worker, weight, correct, ability,
+                      easiness, value, by_task, log_others):
+    """Expected complete-data log-likelihood of one group's votes and its
+    first two derivatives in the group's variable, set to ``value``.
 
-    For every vote, ``correct[v]`` is the posterior probability that it is
-    the true label; its term is ``r log s + (1 - r) (log(1 - s) - log(K -
-    1))`` with ``s = sigmoid(ability * exp(log_easiness))``. The terms are
-    added to ``value[g]`` and their first and second derivatives to
-    ``grad[g]`` and ``hess[g]``, where the group ``g`` and the variable are
-    the task and its log-easiness (``by_task``) or the worker and its
-    ability. Each group's sum depends on that group's variable only, so one
-    Newton step per group is exact coordinate-wise optimisation.
+    The votes are ``order[lo:hi]``; the group is a task (variable: its
+    log-easiness) or a worker (variable: its ability). A vote whose
+    posterior probability of being the true label is ``r`` contributes ``r
+    log s + (1 - r) (log(1 - s) - log(K - 1))``, ``s = sigmoid(ability *
+    easiness)``.
     """
-    log_others = np.log(n_classes - 1.0) if n_classes > 1 else 0.0
-    for v in range(task.shape[0]):
-        t = task[v]
-        w = worker[v]
-        easiness = np.exp(log_easiness[t])
-        x = ability[w] * easiness
-        log_s = _log_sigmoid(x)
-        s = np.exp(log_s)
+    total = 0.0
+    first = 0.0
+    second = 0.0
+    own = np.exp(value) if by_task else value
+    for j in range(lo, hi):
+        v = order[j]
+        if by_task:
+            scale = own
+            x = ability[worker[v]] * own
+        else:
+            scale = easiness[task[v]]
+            x = own * scale
+        right, wrong, s = _log_sigmoid_pair(x)
         r = correct[v]
         wt = weight[v]
         d1 = r - s
         d2 = -s * (1.0 - s)
-        if by_task:
-            g = t
-            first = d1 * x
-            second = d2 * x * x + d1 * x
-        else:
-            g = w
-            first = d1 * easiness
-            second = d2 * easiness * easiness
-        value[g] += wt * (r * log_s + (1.0 - r) * (_log_sigmoid(-x) - log_others))
-        grad[g] += wt * first
-        hess[g] += wt * second
+        total += wt * (r * right + (1.0 - r) * (wrong - log_others))
+        if by_task:  # d/d log-easiness: dx = x
+            first += wt * d1 * x
+            second += wt * (d2 * x * x + d1 * x)
+        else:  # d/d ability: dx = easiness
+            first += wt * d1 * scale
+            second += wt * d2 * scale * scale
+    return total, first, second
+
+
+@njit(cache=True, nogil=True)
+def glad_newton_pass(group_ptr, order, task, worker, weight, correct, ability,
+                     easiness, variable, n_classes, by_task, prior_mean,
+                     prior_precision, n_steps, max_step, max_halvings, active):
+    """Safeguarded Newton ascent on GLAD's abilities or log-easiness.
+
+    ``variable`` (one value per group, updated in place) is each worker's
+    ability, or each task's log-easiness with ``by_task``; the votes of
+    group ``g`` are ``order[group_ptr[g]:group_ptr[g + 1]]``. Each group's
+    objective is its votes' expected complete-data log-likelihood plus a
+    Gaussian log prior, a function of its own variable only. Each active
+    group takes up to ``n_steps`` steps ``grad / max(-hess, precision)``
+    (Newton's where the objective is concave enough), clipped to
+    ``max_step`` and halved until the objective does not decrease: every
+    accepted step increases it.
+    """
+    log_others = np.log(n_classes - 1.0) if n_classes > 1 else 0.0
+    for g in range(group_ptr.shape[0] - 1):
+        if not active[g]:
+            continue
+        lo = group_ptr[g]
+        hi = group_ptr[g + 1]
+        current = variable[g]
+        total, first, second = _glad_group_terms(
+            lo, hi, order, task, worker, weight, correct, ability, easiness,
+            current, by_task, log_others)
+        for _ in range(n_steps):
+            gap = current - prior_mean
+            value = total - 0.5 * prior_precision * gap * gap
+            grad = first - prior_precision * gap
+            curvature = max(prior_precision - second, prior_precision)
+            step = min(max(grad / curvature, -max_step), max_step)
+            # a predicted gain lost in rounding: converged
+            if 0.5 * grad * step <= 1e-13 * (1.0 + abs(value)):
+                break
+            accepted = False
+            for _ in range(max_halvings):
+                candidate = current + step
+                c_total, c_first, c_second = _glad_group_terms(
+                    lo, hi, order, task, worker, weight, correct, ability,
+                    easiness, candidate, by_task, log_others)
+                c_gap = candidate - prior_mean
+                if c_total - 0.5 * prior_precision * c_gap * c_gap >= value:
+                    current = candidate
+                    total, first, second = c_total, c_first, c_second
+                    accepted = True
+                    break
+                step *= 0.5
+            if not accepted:
+                break
+        variable[g] = current

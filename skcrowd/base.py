@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._online import OnlineMixin, with_pool
 from ._votes import (
     Votes,
     _as_1d,
@@ -59,7 +60,7 @@ def normalize_rows(scores, fallback):
     return out
 
 
-class BaseAggregator(BaseEstimator):
+class BaseAggregator(OnlineMixin, BaseEstimator):
     """Base class of every aggregator: input handling, predict and score.
 
     Subclasses implement ``_fit_votes(votes, gold)``, which sets the fitted
@@ -69,7 +70,17 @@ class BaseAggregator(BaseEstimator):
     every worker unseen at fit, who gets the population-average parameters).
     """
 
-    _parameter_constraints: dict = {"missing_label": "no_validation"}
+    _parameter_constraints: dict = {
+        "missing_label": "no_validation",
+        "store": "no_validation",
+        "n_worker_slots": [None, Interval(Integral, 1, None, closed="left")],
+        "allow_new_classes": ["boolean"],
+    }
+    # models with a pooled "unseen worker" and online support declare these
+    _worker_stat_keys: tuple = ()
+    _worker_param_names: tuple = ()
+    _stat_class_axes = None
+    _param_names: tuple = ()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -198,6 +209,9 @@ class BaseAggregator(BaseEstimator):
             The fitted aggregator.
         """
         self._validate_params()
+        for attr in ("store_", "n_batches_", "n_votes_seen_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
         votes, gold = self._fit_classes_and_votes(X, y)
         posterior = self._fit_votes(votes, gold)
         self.task_ids_ = votes.task_ids
@@ -289,6 +303,24 @@ class BaseAggregator(BaseEstimator):
         """Most probable class of each row; ties go to the smallest label."""
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def _set_params(self, params, n_workers):
+        """Store params computed with one extra, pooled worker row.
+
+        The fitted attributes get the first ``n_workers`` rows of the
+        per-worker parameters; predictions use the full set, the last row
+        standing for every worker unseen at fit.
+        """
+        self._params_with_unseen = params
+        for name in self._param_names:
+            value = params[name]
+            if name in self._worker_param_names:
+                value = value[:n_workers]
+            setattr(self, name + "_", value)
+
+    def _predict_with_params(self, votes, params):
+        """Row-local posterior of coded votes under explicit params."""
+        raise NotImplementedError
+
     @abstractmethod
     def _fit_votes(self, votes, gold):
         """Fit on coded votes; return the posterior of the fitted tasks."""
@@ -323,8 +355,9 @@ class BaseEM(BaseAggregator):
         "init": [StrOptions({"majority", "random"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "learning_offset": [Interval(Real, 0, None, closed="left")],
+        "learning_decay": [Interval(Real, 0, 1, closed="right")],
     }
-    _param_names: tuple = ()
 
     def _initial_posterior(self, votes, gold):
         if self.init == "random":
@@ -346,6 +379,7 @@ class BaseEM(BaseAggregator):
         previous = -np.inf
         for n_iter in range(1, self.max_iter + 1):
             tic = time.perf_counter()
+            used = stats
             params = self._m_step(stats)
             posterior, stats, log_likelihood = self._e_step(
                 votes, params, gold, accumulate=True
@@ -370,8 +404,12 @@ class BaseEM(BaseAggregator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        for name in self._param_names:
-            setattr(self, name + "_", params[name])
+        if self._worker_stat_keys:
+            self._set_params(self._m_step(with_pool(used, self._worker_stat_keys)),
+                             votes.n_workers)
+        else:
+            for name in self._param_names:
+                setattr(self, name + "_", params[name])
         self.n_iter_ = n_iter
         self.log_likelihood_ = history[-1]
         self.log_likelihood_history_ = np.asarray(history)
@@ -381,7 +419,13 @@ class BaseEM(BaseAggregator):
         return {name: getattr(self, name + "_") for name in self._param_names}
 
     def _predict_proba_votes(self, votes):
-        params = self._average_worker(self._fitted_params())
+        if self._worker_stat_keys:
+            params = self._params_with_unseen
+        else:
+            params = self._average_worker(self._fitted_params())
+        return self._predict_with_params(votes, params)
+
+    def _predict_with_params(self, votes, params):
         clamp = np.full(votes.n_tasks, -1, dtype=np.int32)
         posterior, _, _ = self._e_step(votes, params, clamp, accumulate=False)
         return posterior

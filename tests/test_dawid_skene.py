@@ -97,12 +97,19 @@ def test_predict_is_the_fitted_consensus():
     np.testing.assert_array_equal(model.predict(votes), model.fit_predict(votes))
 
 
-def test_unseen_worker_is_the_average_worker():
-    model = DawidSkene().fit(HAND)
-    proba = model.predict_proba({"new task": {"stranger": 1}})
-    average = model.confusion_matrices_.mean(axis=0)
-    expected = model.class_prior_ * average[:, 1]
-    np.testing.assert_allclose(proba[0], expected / expected.sum())
+def test_unseen_worker_is_the_pooled_worker():
+    # An unseen worker gets the confusion matrix of all votes pooled:
+    # (expected counts of every worker + alpha), normalised; at convergence
+    # the expected counts come from the fitted posteriors.
+    votes, _ = load_dataset("zheng_dog", return_X_y=True)
+    model = DawidSkene(tol=1e-12, max_iter=1000).fit(votes)
+    post = model.consensus_proba_
+    counts = np.zeros((4, 4))
+    np.add.at(counts.T, votes.label, post[votes.task])
+    pooled = (counts + model.alpha) / (counts + model.alpha).sum(1, keepdims=True)
+    proba = model.predict_proba({"new task": {"stranger": 2}})
+    expected = model.class_prior_ * pooled[:, 2]
+    np.testing.assert_allclose(proba[0], expected / expected.sum(), rtol=1e-6)
 
 
 def test_gold_labels_clamp_posteriors_and_add_classes():

@@ -1,14 +1,39 @@
 """Aggregators: one module per model family."""
 
-from .dawid_skene import DawidSkene, OneCoinDawidSkene
-from .vote import MajorityVote, VoteProportions, Wawa
+from .bayesian import BWA, EBCC, IBCC
+from .dawid_skene import (
+    ClusteredDawidSkene,
+    DawidSkene,
+    DiagonalDawidSkene,
+    OneCoinDawidSkene,
+)
+from .vote import (
+    IWMV,
+    GoldMajorityVote,
+    MajorityVote,
+    PlantNet,
+    TwoThird,
+    VoteProportions,
+    Wawa,
+)
+from .weighted_dawid_skene import WDS
 
 __all__ = [
     "AGGREGATORS",
+    "BWA",
+    "ClusteredDawidSkene",
     "DawidSkene",
+    "DiagonalDawidSkene",
+    "EBCC",
+    "GoldMajorityVote",
+    "IBCC",
+    "IWMV",
     "MajorityVote",
     "OneCoinDawidSkene",
+    "PlantNet",
+    "TwoThird",
     "VoteProportions",
+    "WDS",
     "Wawa",
     "aggregator_name",
     "get_aggregator",
@@ -21,6 +46,16 @@ AGGREGATORS = {
     "wawa": Wawa,
     "dawid_skene": DawidSkene,
     "one_coin_dawid_skene": OneCoinDawidSkene,
+    "gold_majority_vote": GoldMajorityVote,
+    "iwmv": IWMV,
+    "two_third": TwoThird,
+    "plantnet": PlantNet,
+    "wds": WDS,
+    "diagonal_dawid_skene": DiagonalDawidSkene,
+    "clustered_dawid_skene": ClusteredDawidSkene,
+    "ibcc": IBCC,
+    "ebcc": EBCC,
+    "bwa": BWA,
 }
 
 

@@ -7,9 +7,10 @@ times each worker gave each label to tasks of each true class. They differ
 only in how the M-step turns those counts into confusion matrices.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax, xlogy
 from sklearn.utils._param_validation import Interval
 
 from .._kernels import (
@@ -19,7 +20,12 @@ from .._kernels import (
 )
 from ..base import BaseEM
 
-__all__ = ["DawidSkene", "OneCoinDawidSkene"]
+__all__ = [
+    "ClusteredDawidSkene",
+    "DawidSkene",
+    "DiagonalDawidSkene",
+    "OneCoinDawidSkene",
+]
 
 
 def _smoothed_share(counts, alpha, axis=-1):
@@ -221,15 +227,25 @@ class DawidSkene(_ConfusionEM):
     """
 
     _param_names = ("class_prior", "confusion_matrices")
+    _worker_param_names = ("confusion_matrices",)
+    _worker_stat_keys = ("confusion_counts",)
+    _stat_class_axes = {"confusion_counts": (0, 1), "class_counts": (0,)}
 
     def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
-                 random_state=None, verbose=0, missing_label=-1):
+                 random_state=None, verbose=0, learning_offset=10.0,
+                 learning_decay=0.7, store=None, n_worker_slots=None,
+                 allow_new_classes=False, missing_label=-1):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
     def _m_step(self, stats):
@@ -316,15 +332,25 @@ class OneCoinDawidSkene(_ConfusionEM):
     """
 
     _param_names = ("class_prior", "worker_accuracy")
+    _worker_param_names = ("worker_accuracy",)
+    _worker_stat_keys = ("confusion_counts",)
+    _stat_class_axes = {"confusion_counts": (0, 1), "class_counts": (0,)}
 
     def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
-                 random_state=None, verbose=0, missing_label=-1):
+                 random_state=None, verbose=0, learning_offset=10.0,
+                 learning_decay=0.7, store=None, n_worker_slots=None,
+                 allow_new_classes=False, missing_label=-1):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
     def _m_step(self, stats):
@@ -344,3 +370,311 @@ class OneCoinDawidSkene(_ConfusionEM):
     def _average_worker(self, params):
         accuracy = params["worker_accuracy"]
         return {**params, "worker_accuracy": np.append(accuracy, accuracy.mean())}
+
+
+class DiagonalDawidSkene(_ConfusionEM):
+    """Diagonal Dawid-Skene: one accuracy per worker and true class.
+
+    Worker ``w`` gives the true label of a task of class ``k`` with
+    probability ``worker_class_accuracy_[w, k]`` and each of the ``K - 1``
+    other labels with probability ``(1 - worker_class_accuracy_[w, k]) /
+    (K - 1)``: the diagonal of a Dawid-Skene confusion matrix is free, the
+    errors of each row are spread evenly. It sits between
+    :class:`OneCoinDawidSkene` (one accuracy per worker) and
+    :class:`DawidSkene` (a full matrix), with ``K`` parameters per worker.
+    The M-step uses a Beta prior: ``(correct + alpha) / (answered + 2
+    alpha)`` per worker and true class.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Additive smoothing of the accuracies and class counts; positive.
+    max_iter : int, default=100
+        Maximum number of EM iterations.
+    tol : float, default=1e-6
+        EM stops when the mean log posterior per task changes by less.
+    init : {"majority", "random"}, default="majority"
+        Initial posteriors: the vote shares, or random ones.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``init="random"``.
+    verbose : int, default=0
+        Print one line per iteration.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Probability of each true class.
+    worker_class_accuracy_ : ndarray of shape (n_workers, n_classes)
+        Probability that worker ``w`` gives the true label to a task of true
+        class ``k``.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers, in the order of ``worker_class_accuracy_``.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Most probable label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Posterior of each fitted task.
+    n_iter_ : int
+        Number of EM iterations run.
+    converged_ : bool
+        Whether the change fell below ``tol``.
+    log_likelihood_ : float
+        Final mean log posterior per task.
+    log_likelihood_history_ : ndarray of shape (n_iter_,)
+        The same after every iteration; it never decreases.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    See Also
+    --------
+    OneCoinDawidSkene : one accuracy per worker.
+    DawidSkene : a full confusion matrix per worker.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum Likelihood Estimation of Observer
+    Error-Rates Using the EM Algorithm", Journal of the Royal Statistical
+    Society C, 28(1):20-28, 1979 (the model with a diagonal-plus-uniform
+    confusion matrix per worker, as in peerannot's and Crowd-Kit's
+    variants of Dawid-Skene).
+
+    Examples
+    --------
+    >>> from skcrowd import DiagonalDawidSkene
+    >>> votes = [[0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 1, 0], [2, 2, 2]]
+    >>> model = DiagonalDawidSkene().fit(votes)
+    >>> model.consensus_label_.tolist()
+    [0, 1, 0, 1, 2]
+    >>> model.worker_class_accuracy_.shape
+    (3, 3)
+    """
+
+    _param_names = ("class_prior", "worker_class_accuracy")
+
+    def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
+                 random_state=None, verbose=0, missing_label=-1):
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.missing_label = missing_label
+
+    def _m_step(self, stats):
+        counts = stats["confusion_counts"]
+        correct = np.einsum("wkk->wk", counts)
+        accuracy = _beta_accuracy(correct, counts.sum(axis=2), self.alpha)
+        return {"class_prior": self._class_prior(stats),
+                "worker_class_accuracy": accuracy}
+
+    def _confusion(self, params):
+        return _uniform_error_confusion(params["worker_class_accuracy"],
+                                        len(params["class_prior"]))
+
+    def _worker_log_prior(self, params):
+        return _beta_log_prior(params["worker_class_accuracy"])
+
+    def _average_worker(self, params):
+        accuracy = params["worker_class_accuracy"]
+        average = accuracy.mean(axis=0, keepdims=True)
+        return {**params,
+                "worker_class_accuracy": np.concatenate([accuracy, average])}
+
+
+class ClusteredDawidSkene(_ConfusionEM):
+    """Dawid-Skene with worker clustering (DSWC): clusters share a matrix.
+
+    Workers fall into ``n_clusters`` clusters; all workers of cluster ``c``
+    answer following the same confusion matrix
+    ``cluster_confusion_matrices_[c]``, so a worker with few votes borrows
+    strength from similar workers. Cluster memberships are latent: as in
+    Imamura et al., inference is variational (mean field), with a soft
+    membership ``cluster_membership_[w, c] = q(worker w in cluster c)``.
+    Each iteration updates, in turn, the memberships (from each worker's
+    expected confusion counts), the cluster matrices, cluster and class
+    priors (Dirichlet MAP with smoothing ``alpha``), and the task
+    posteriors, each step increasing the evidence lower bound.
+
+    Initialisation follows the paper: per-worker confusion matrices are
+    estimated from the initial posteriors, workers are sorted by the
+    nuclear norm of their matrix (a measure of how informative they are)
+    and cut into ``n_clusters`` groups of equal size, each group's mean
+    matrix starting its cluster.
+
+    Parameters
+    ----------
+    n_clusters : int, default=2
+        Number of worker clusters; at most the number of workers.
+    alpha : float, default=0.01
+        Additive smoothing of the cluster confusion counts, cluster sizes and
+        class counts; positive.
+    max_iter : int, default=100
+        Maximum number of iterations.
+    tol : float, default=1e-6
+        Stops when the mean evidence lower bound per task changes by less.
+    init : {"majority", "random"}, default="majority"
+        Initial task posteriors: the vote shares, or random ones.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``init="random"``.
+    verbose : int, default=0
+        Print one line per iteration.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Probability of each true class.
+    cluster_confusion_matrices_ : ndarray of shape (n_clusters, n_classes, \
+n_classes)
+        ``[c, k, l]`` = P(a worker of cluster ``c`` answers ``l`` | true class
+        ``k``).
+    cluster_membership_ : ndarray of shape (n_workers, n_clusters)
+        Posterior probability of each worker belonging to each cluster.
+    cluster_prior_ : ndarray of shape (n_clusters,)
+        Share of the workers in each cluster.
+    worker_cluster_ : ndarray of shape (n_workers,)
+        Most probable cluster of each worker.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers, in the order of ``cluster_membership_``.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Most probable label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Posterior of each fitted task.
+    n_iter_ : int
+        Number of iterations run.
+    converged_ : bool
+        Whether the change fell below ``tol``.
+    log_likelihood_ : float
+        Final evidence lower bound per task (with the smoothing prior).
+    log_likelihood_history_ : ndarray of shape (n_iter_,)
+        The same after every iteration; it never decreases.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    See Also
+    --------
+    DawidSkene : one confusion matrix per worker (``n_clusters`` = workers).
+
+    References
+    ----------
+    H. Imamura, I. Sato and M. Sugiyama, "Analysis of Minimax Error Rate for
+    Crowdsourcing and Its Application to Worker Clustering Model", ICML 2018,
+    PMLR 80:2147-2156.
+
+    Examples
+    --------
+    >>> from skcrowd import ClusteredDawidSkene
+    >>> votes = [[0, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 1], [1, 1, 0, 1]]
+    >>> model = ClusteredDawidSkene(n_clusters=2).fit(votes)
+    >>> model.consensus_label_.tolist()
+    [0, 1, 0, 1]
+    >>> model.cluster_confusion_matrices_.shape
+    (2, 2, 2)
+    >>> model.cluster_membership_.shape
+    (4, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **_ConfusionEM._parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    }
+    _param_names = ("class_prior", "cluster_confusion_matrices",
+                    "cluster_membership", "cluster_prior")
+
+    def __init__(self, n_clusters=2, *, alpha=0.01, max_iter=100, tol=1e-6,
+                 init="majority", random_state=None, verbose=0,
+                 missing_label=-1):
+        self.n_clusters = n_clusters
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.missing_label = missing_label
+
+    def _fit_votes(self, votes, gold):
+        if self.n_clusters > votes.n_workers:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"workers ({votes.n_workers}); n_clusters must be in "
+                f"[1, {votes.n_workers}]."
+            )
+        posterior = super()._fit_votes(votes, gold)
+        self.worker_cluster_ = self.cluster_membership_.argmax(axis=1)
+        return posterior
+
+    def _initial_membership(self, counts):
+        """Hard memberships: workers sorted by the nuclear norm of their
+        confusion matrix, cut into equal groups (Imamura et al.)."""
+        confusion = _smoothed_share(counts, self.alpha)
+        order = np.argsort(-np.linalg.norm(confusion, ord="nuc", axis=(1, 2)),
+                           kind="stable")
+        n_workers = len(counts)
+        group = np.empty(n_workers, dtype=np.intp)
+        group[order] = np.arange(n_workers) * self.n_clusters // n_workers
+        return np.eye(self.n_clusters)[group]
+
+    def _e_step(self, votes, params, clamp, accumulate):
+        posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
+                                                           accumulate)
+        if accumulate:
+            # the memberships' update needs the parameters these counts were
+            # computed under (the statistics stay additive; this entry is not)
+            stats["previous_params"] = params
+        return posterior, stats, log_likelihood
+
+    def _m_step(self, stats):
+        counts = stats["confusion_counts"]
+        previous = stats.get("previous_params")
+        if previous is None:
+            membership = self._initial_membership(counts)
+        else:
+            log_lambda = np.log(previous["cluster_confusion_matrices"])
+            scores = np.einsum("wkl,ckl->wc", counts, log_lambda)
+            scores += np.log(previous["cluster_prior"])
+            membership = softmax(scores, axis=1)
+        cluster_counts = np.einsum("wc,wkl->ckl", membership, counts)
+        return {
+            "class_prior": self._class_prior(stats),
+            "cluster_confusion_matrices": _smoothed_share(cluster_counts,
+                                                          self.alpha),
+            "cluster_membership": membership,
+            "cluster_prior": _smoothed_share(membership.sum(axis=0), self.alpha),
+        }
+
+    def _log_confusion(self, params):
+        # expected log-probabilities under the memberships (mean field)
+        return np.einsum("wc,ckl->wkl", params["cluster_membership"],
+                         np.log(params["cluster_confusion_matrices"]))
+
+    def _worker_log_prior(self, params):
+        return (np.log(params["cluster_confusion_matrices"]).sum()
+                + np.log(params["cluster_prior"]).sum())
+
+    def _log_prior(self, params):
+        # smoothing priors, plus the memberships' part of the lower bound:
+        # E[log P(cluster)] + entropy of q(cluster)
+        membership = params["cluster_membership"]
+        return (super()._log_prior(params)
+                + (membership @ np.log(params["cluster_prior"])).sum()
+                - xlogy(membership, membership).sum())
+
+    def _average_worker(self, params):
+        membership = params["cluster_membership"]
+        average = params["cluster_prior"][None, :]
+        return {**params,
+                "cluster_membership": np.concatenate([membership, average])}

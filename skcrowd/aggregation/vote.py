@@ -1,12 +1,28 @@
-"""Vote-counting aggregators: majority vote, vote shares, Wawa."""
+"""Vote-counting aggregators: majority vote, vote shares, weighted votes."""
+
+import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
+from .._online import with_pool
 from ..base import BaseAggregator, normalize_rows, vote_counts
 
-__all__ = ["MajorityVote", "VoteProportions", "Wawa"]
+__all__ = [
+    "GoldMajorityVote",
+    "IWMV",
+    "MajorityVote",
+    "PlantNet",
+    "TwoThird",
+    "VoteProportions",
+    "Wawa",
+]
 
 
 def top_classes(counts):
@@ -17,13 +33,26 @@ def top_classes(counts):
 class _VoteCounting(BaseAggregator):
     """Shared fit of the vote-counting models: the class prior is the share of
     all votes, used for tasks without votes; gold labels clamp the fitted
-    consensus."""
+    consensus.
+
+    Models that define ``_stat_class_axes`` are written over additive
+    counts (``_count_stats``, ``_m_step``) and so learn online with exact
+    counts; the others override ``_learn_workers`` / ``_worker_weight``.
+    """
+
+    _online_exact = True
+    _param_names = ("class_prior",)
 
     def _worker_weight(self, votes):
         """Weight of each worker code (None: every worker counts 1)."""
         return None
 
     def _fit_votes(self, votes, gold):
+        if self._stat_class_axes is not None:
+            stats = self._count_stats(votes, gold)
+            self._set_params(self._m_step(with_pool(stats, self._worker_stat_keys)),
+                             votes.n_workers)
+            return self._posterior_from_params(votes, self._params_with_unseen, gold)
         counts = vote_counts(votes)
         self.class_prior_ = normalize_rows(
             counts.sum(axis=0, keepdims=True), 1.0 / votes.n_classes
@@ -38,12 +67,29 @@ class _VoteCounting(BaseAggregator):
     def _learn_workers(self, votes, counts, gold):
         """Hook for weighted votes; plain counting learns nothing per worker."""
 
+    def _count_stats(self, votes, gold):
+        """Additive statistics of votes: the number of votes per class."""
+        return {"class_counts": vote_counts(votes).sum(axis=0)}
+
+    def _m_step(self, stats):
+        counts = stats["class_counts"]
+        return {"class_prior": normalize_rows(counts[None], 1.0 / len(counts))[0]}
+
+    def _predict_with_params(self, votes, params):
+        counts = vote_counts(votes, params.get("worker_agreement"))
+        return self._shares(counts, params["class_prior"])
+
     def _predict_proba_votes(self, votes):
+        if self._stat_class_axes is not None:
+            return self._predict_with_params(votes, self._params_with_unseen)
         counts = vote_counts(votes, self._worker_weight(votes))
         return self._proba_from_counts(counts)
 
+    def _shares(self, counts, class_prior):
+        return normalize_rows(counts, class_prior)
+
     def _proba_from_counts(self, counts):
-        return normalize_rows(counts, self.class_prior_)
+        return self._shares(counts, self.class_prior_)
 
 
 class MajorityVote(_VoteCounting):
@@ -61,6 +107,15 @@ class MajorityVote(_VoteCounting):
         draws one of the tied labels with ``random_state``.
     random_state : int, RandomState instance or None, default=None
         Seeds random tie-breaking; an int makes ``predict`` reproducible.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -104,15 +159,20 @@ class MajorityVote(_VoteCounting):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, tie_breaking="smallest", random_state=None,
-                 missing_label=-1):
+    _stat_class_axes = {"class_counts": (0,)}
+
+    def __init__(self, *, tie_breaking="smallest", random_state=None, store=None,
+                 n_worker_slots=None, allow_new_classes=False, missing_label=-1):
         self.tie_breaking = tie_breaking
         self.random_state = random_state
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
-    def _proba_from_counts(self, counts):
+    def _shares(self, counts, class_prior):
         top = top_classes(counts).astype(np.float64)
-        return normalize_rows(top, self.class_prior_)
+        return normalize_rows(top, class_prior)
 
     def _labels_from_proba(self, proba):
         if self.tie_breaking == "smallest":
@@ -131,6 +191,15 @@ class VoteProportions(_VoteCounting):
 
     Parameters
     ----------
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -161,7 +230,13 @@ class VoteProportions(_VoteCounting):
            [0.  , 1.  ]])
     """
 
-    def __init__(self, *, missing_label=-1):
+    _stat_class_axes = {"class_counts": (0,)}
+
+    def __init__(self, *, store=None, n_worker_slots=None, allow_new_classes=False,
+                 missing_label=-1):
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
 
@@ -171,10 +246,20 @@ class Wawa(_VoteCounting):
     Each worker's weight is the share of its votes that agree with the
     (unweighted) majority vote, ties to the smallest label, or with the gold
     label where ``y`` gives one; the consensus is the weighted vote.
-    Workers unseen at fit get the mean weight.
+    Workers unseen at fit get the pooled weight: the share of all votes that
+    agree with the majority.
 
     Parameters
     ----------
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -214,20 +299,758 @@ class Wawa(_VoteCounting):
     [0, 1, 0, 0]
     """
 
-    def __init__(self, *, missing_label=-1):
+    _param_names = ("class_prior", "worker_agreement")
+    _worker_param_names = ("worker_agreement",)
+    _worker_stat_keys = ("agreed", "given")
+    _stat_class_axes = {"class_counts": (0,), "agreed": (), "given": ()}
+
+    def __init__(self, *, store=None, n_worker_slots=None, allow_new_classes=False,
+                 missing_label=-1):
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
-    def _learn_workers(self, votes, counts, gold):
+    def _count_stats(self, votes, gold):
+        counts = vote_counts(votes)
         reference = np.argmax(counts, axis=1)
         known = gold >= 0
         reference[known] = gold[known]
         agree = votes.weight * (votes.label == reference[votes.task])
-        given = np.bincount(votes.worker, votes.weight, minlength=votes.n_workers)
-        agreed = np.bincount(votes.worker, agree, minlength=votes.n_workers)
-        self.worker_agreement_ = np.divide(
-            agreed, given, out=np.zeros_like(agreed), where=given > 0
-        )
+        return {
+            "class_counts": counts.sum(axis=0),
+            "agreed": np.bincount(votes.worker, agree, minlength=votes.n_workers),
+            "given": np.bincount(votes.worker, votes.weight,
+                                 minlength=votes.n_workers),
+        }
+
+    def _m_step(self, stats):
+        agreed, given = stats["agreed"], stats["given"]
+        return {
+            **super()._m_step(stats),
+            "worker_agreement": np.divide(agreed, given, out=np.zeros_like(agreed),
+                                          where=given > 0),
+        }
+
+
+# ----------------------------------------------------------------------
+# Weighted votes whose worker weights come from agreement with a reference
+def agreement_counts(votes, reference, mask=None):
+    """Vote weight of each worker that agrees with ``reference``, and in all.
+
+    ``reference`` holds one class code per task (-1: no reference, the
+    task's votes are skipped); ``mask`` (one bool per task) restricts the
+    count to some tasks. Returns ``(agreed, given)``, two arrays of shape
+    (n_workers,).
+    """
+    keep = reference[votes.task] >= 0
+    if mask is not None:
+        keep &= mask[votes.task]
+    weight = votes.weight * keep
+    agree = weight * (votes.label == reference[votes.task])
+    given = np.bincount(votes.worker, weight, minlength=votes.n_workers)
+    agreed = np.bincount(votes.worker, agree, minlength=votes.n_workers)
+    return agreed, given
+
+
+def _clamped_argmax(scores, gold):
+    """Top class of each row (ties to the smallest), gold labels where known."""
+    reference = np.argmax(scores, axis=1)
+    known = gold >= 0
+    reference[known] = gold[known]
+    return reference
+
+
+class GoldMajorityVote(_VoteCounting):
+    """Majority vote weighted by each worker's accuracy on gold tasks.
+
+    ``fit(X, y)`` needs gold labels in ``y`` for some tasks (``missing_label``,
+    ``None`` or ``NaN`` elsewhere). Each worker's weight is the share of its
+    votes on gold tasks that match the gold label; a task's consensus is the
+    weighted vote (ties to the smallest label) and its ``predict_proba`` the
+    weighted vote shares. Tasks with a gold label keep it as their fitted
+    consensus.
+
+    A worker who answered no gold task (and a worker unseen at fit) gets
+    ``unknown_accuracy``: by default the mean accuracy of the workers who did
+    answer gold tasks, i.e. the population-average worker.
+
+    Parameters
+    ----------
+    unknown_accuracy : "mean" or float in [0, 1], default="mean"
+        Weight of workers without any vote on a gold task.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values (votes and gold labels).
+    class_prior_ : ndarray of shape (n_classes,)
+        Share of each class among all votes; the answer for tasks whose
+        voters all weigh 0.
+    worker_accuracy_ : ndarray of shape (n_workers,)
+        Accuracy of each worker on the gold tasks (``unknown_accuracy`` for
+        workers without gold votes); the worker weights.
+    worker_gold_votes_ : ndarray of shape (n_workers,)
+        Number (weight) of each worker's votes on gold tasks.
+    default_accuracy_ : float
+        The accuracy given to workers without gold votes and unseen workers.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers seen in fit.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Weighted-vote label of each fitted task (the gold label where known).
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Weighted vote shares of each fitted task.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    See Also
+    --------
+    Wawa : the same weighted vote with agreement with the majority instead of
+        gold accuracy.
+
+    References
+    ----------
+    The gold-standard ("honeypot") worker weighting of e.g. C. Callison-Burch,
+    "Fast, Cheap, and Creative: Evaluating Translation Quality Using Amazon's
+    Mechanical Turk", EMNLP 2009; as ``GoldMajorityVote`` in Crowd-Kit
+    (Ustalov et al., JOSS 2024).
+
+    Examples
+    --------
+    >>> from skcrowd import GoldMajorityVote
+    >>> votes = [[0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 0]]
+    >>> gold = [0, 1, -1, -1]
+    >>> model = GoldMajorityVote().fit(votes, gold)
+    >>> model.worker_accuracy_
+    array([1., 1., 0.])
+    >>> model.consensus_label_.tolist()
+    [0, 1, 0, 0]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "unknown_accuracy": [StrOptions({"mean"}),
+                             Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, *, unknown_accuracy="mean", missing_label=-1):
+        self.unknown_accuracy = unknown_accuracy
+        self.missing_label = missing_label
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+    def fit(self, X, y=None):
+        """Learn worker accuracies on the gold tasks and the weighted votes.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes, in any format accepted by :func:`skcrowd.as_votes`.
+        y : array-like of shape (n_tasks,) or dict
+            Gold labels of some tasks (``missing_label``, ``None`` or ``NaN``
+            where unknown), aligned with the task order of X, or a dict
+            ``{task: label}``. Required.
+
+        Returns
+        -------
+        self : object
+            The fitted aggregator.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None: pass gold labels in y (one per task, missing_label, "
+                "None or NaN where unknown) so worker accuracies can be measured."
+            )
+        return super().fit(X, y)
+
+    def _learn_workers(self, votes, counts, gold):
+        agreed, given = agreement_counts(votes, gold)
+        answered = given > 0
+        if not answered.any():
+            raise ValueError(
+                f"{type(self).__name__} learns worker weights from gold labels, "
+                "but no task with a known gold label in y has a vote: pass gold "
+                "labels in y for tasks that workers answered."
+            )
+        accuracy = np.divide(agreed, given, out=np.zeros_like(agreed),
+                             where=answered)
+        if self.unknown_accuracy == "mean":
+            self.default_accuracy_ = float(accuracy[answered].mean())
+        else:
+            self.default_accuracy_ = float(self.unknown_accuracy)
+        accuracy[~answered] = self.default_accuracy_
+        self.worker_accuracy_ = accuracy
+        self.worker_gold_votes_ = given
 
     def _worker_weight(self, votes):
-        weights = self.worker_agreement_
-        return np.append(weights, weights.mean())
+        return np.append(self.worker_accuracy_, self.default_accuracy_)
+
+
+class IWMV(_VoteCounting):
+    """Iterative weighted majority voting (Li & Yu, 2014).
+
+    Starts from the majority vote, then alternates two steps until the
+    labels stop changing:
+
+    1. each worker's accuracy ``a_w`` is the share of its votes that agree
+       with the current labels (gold labels where ``y`` gives them),
+       smoothed toward chance: ``a_w = (agreed + alpha) / (answered + K
+       alpha)`` with ``K`` classes;
+    2. each task's label is the weighted vote ``argmax_k sum_w v_w 1(vote_w
+       = k)`` (ties to the smallest label), with the weight ``v_w`` of
+       ``weighting``:
+
+       - ``"log_odds"``: ``v_w = log((K - 1) a_w / (1 - a_w))``, the weight of
+         the oracle MAP rule when every worker is a "one-coin" worker (right
+         with probability ``a_w``, wrong labels equally likely);
+       - ``"linear"``: ``v_w = K a_w - 1``, the first-order expansion of the
+         log-odds around chance (``a_w = 1/K``) used by Li & Yu's Algorithm 1
+         (with ``alpha=0`` it is exactly their IWMV).
+
+    A worker at chance level weighs 0 and a worse-than-chance worker counts
+    against the labels it gives. ``predict_proba`` is the softmax of the
+    weighted scores: with ``"log_odds"`` it is the posterior of the one-coin
+    model with a uniform class prior. Workers unseen at fit get the weight
+    of the mean accuracy; tasks without votes get ``class_prior_``.
+
+    Parameters
+    ----------
+    weighting : {"log_odds", "linear"}, default="log_odds"
+        How an accuracy becomes a vote weight (see above).
+    alpha : float, default=1.0
+        Pseudo-count pulling each accuracy toward chance (``1/K``); keeps
+        log-odds weights finite, so it must be positive with
+        ``weighting="log_odds"``.
+    max_iter : int, default=100
+        Maximum number of weight/label updates.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Share of each class among all votes (for tasks without votes).
+    worker_accuracy_ : ndarray of shape (n_workers,)
+        Smoothed agreement of each worker with the final labels.
+    worker_weight_ : ndarray of shape (n_workers,)
+        Vote weight of each worker.
+    n_iter_ : int
+        Number of weight/label updates run.
+    converged_ : bool
+        Whether the labels stopped changing within ``max_iter``.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers seen in fit.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Weighted-vote label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Softmax of the weighted vote scores of each fitted task.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    See Also
+    --------
+    Wawa : one step of the same idea with the raw agreement as the weight.
+    OneCoinDawidSkene : the full EM of the one-coin model.
+
+    References
+    ----------
+    H. Li and B. Yu, "Error Rate Bounds and Iterative Weighted Majority
+    Voting for Crowdsourcing", arXiv:1411.4086, 2014.
+
+    Examples
+    --------
+    >>> from skcrowd import IWMV
+    >>> votes = [[0, 0, 1], [1, 1, 1], [0, 0, 1], [1, 0, 0], [1, 1, 0]]
+    >>> model = IWMV().fit(votes)
+    >>> model.consensus_label_.tolist()
+    [0, 1, 0, 0, 1]
+    >>> model.worker_weight_.round(2)
+    array([ 0.92,  1.79, -0.29])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "weighting": [StrOptions({"log_odds", "linear"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, weighting="log_odds", alpha=1.0, max_iter=100,
+                 missing_label=-1):
+        self.weighting = weighting
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.missing_label = missing_label
+
+    def _weights(self, accuracy, n_classes):
+        """Vote weight of each accuracy."""
+        if n_classes < 2:
+            return np.ones_like(accuracy)
+        if self.weighting == "linear":
+            return n_classes * accuracy - 1.0
+        return np.log((n_classes - 1) * accuracy) - np.log1p(-accuracy)
+
+    def _learn_workers(self, votes, counts, gold):
+        if self.weighting == "log_odds" and self.alpha <= 0:
+            raise ValueError(
+                "IWMV with weighting='log_odds' needs alpha > 0 (a worker who "
+                f"always agrees would get an infinite weight); got alpha="
+                f"{self.alpha}. Use a positive alpha or weighting='linear'."
+            )
+        n_classes = votes.n_classes
+        reference = _clamped_argmax(counts, gold)
+        self.converged_ = False
+        n_iter = 0
+        while n_iter < self.max_iter:
+            n_iter += 1
+            agreed, given = agreement_counts(votes, reference)
+            total = given + n_classes * self.alpha
+            accuracy = np.divide(agreed + self.alpha, total,
+                                 out=np.full_like(agreed, 1.0 / n_classes),
+                                 where=total > 0)
+            weight = self._weights(accuracy, n_classes)
+            updated = _clamped_argmax(vote_counts(votes, weight), gold)
+            if np.array_equal(updated, reference):
+                self.converged_ = True
+                break
+            reference = updated
+        if not self.converged_:
+            warnings.warn(
+                f"IWMV did not converge in max_iter={self.max_iter} iterations "
+                "(the labels still change); increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self.n_iter_ = n_iter
+        self.worker_accuracy_ = accuracy
+        self.worker_weight_ = weight
+
+    def _worker_weight(self, votes):
+        average = self._weights(np.array([self.worker_accuracy_.mean()]),
+                                votes.n_classes)
+        return np.append(self.worker_weight_, average)
+
+    def _proba_from_counts(self, counts):
+        has_votes = np.asarray(np.abs(counts).sum(axis=1) > 0)
+        proba = np.tile(self.class_prior_, (counts.shape[0], 1))
+        proba[has_votes] = softmax(counts[has_votes], axis=1)
+        return proba
+
+
+def _fill_missing(labels, accepted, fill):
+    """``labels`` with ``fill`` where not ``accepted``, in a dtype holding both."""
+    if accepted.all():
+        return labels
+    fill_kind = np.asarray(fill).dtype.kind
+    if (labels.dtype.kind in "iufb" and fill_kind in "iufb") or (
+            labels.dtype.kind in "US" and fill_kind in "US"):
+        dtype = np.result_type(labels.dtype, np.asarray(fill).dtype)
+    else:
+        dtype = object
+    out = labels.astype(dtype)
+    out[~accepted] = fill
+    return out
+
+
+class TwoThird(_VoteCounting):
+    """Two-third agreement: a label is accepted only with a clear consensus.
+
+    A task gets a label when it has at least ``min_votes`` votes and one
+    label holds at least ``threshold`` (two thirds) of them; every other task
+    gets no label: ``predict`` returns ``missing_label`` for it (as
+    scikit-learn's semi-supervised estimators mark unlabeled samples) and
+    ``consensus_reached_`` is False. This is peerannot's ``TwoThird``
+    strategy, a filter that keeps only the tasks with a reliable answer.
+    An accepted label is unique, so there are no ties; a single-vote task
+    never reaches consensus with the default ``min_votes=2``.
+
+    ``predict_proba`` gives the vote shares of every task (as
+    :class:`VoteProportions`), so soft labels exist for all tasks; tasks
+    with a gold label in ``y`` keep it as their fitted consensus.
+
+    Parameters
+    ----------
+    threshold : float in (0.5, 1], default=2/3
+        Share of the votes the top label needs.
+    min_votes : float, default=2
+        Number (total weight) of votes a task needs.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``, and is the output for tasks without
+        consensus.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Share of each class among all votes; the soft label of a task
+        without votes.
+    consensus_reached_ : ndarray of shape (n_tasks,) of bool
+        Whether each fitted task reached the consensus (or has a gold label).
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers seen in fit.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Accepted label of each fitted task, ``missing_label`` without one.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Vote shares of each fitted task.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    References
+    ----------
+    T. Lefort, B. Charlier, A. Joly, J. Salmon, "Peerannot: classification
+    for crowdsourced image datasets with Python", Computo, 2024
+    (``peerannot.models.TwoThird``: "accepts the label given with a two
+    third consensus on at least 2 votes and returns -1 otherwise").
+
+    Examples
+    --------
+    >>> from skcrowd import TwoThird
+    >>> votes = [["a", "a", "b"], ["a", "b", None], ["b", None, None]]
+    >>> model = TwoThird().fit(votes)
+    >>> model.consensus_label_.tolist()
+    ['a', -1, -1]
+    >>> model.consensus_reached_.tolist()
+    [True, False, False]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "threshold": [Interval(Real, 0.5, 1, closed="right")],
+        "min_votes": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, *, threshold=2 / 3, min_votes=2, missing_label=-1):
+        self.threshold = threshold
+        self.min_votes = min_votes
+        self.missing_label = missing_label
+
+    def _accepted(self, counts):
+        """Tasks whose top label reaches the threshold with enough votes."""
+        total = counts.sum(axis=1)
+        top = counts.max(axis=1) if counts.shape[1] else np.zeros(len(counts))
+        # a small tolerance so that 2 of 3 votes reach a threshold of 2/3
+        return (total >= self.min_votes) & (total > 0) & (
+            top >= self.threshold * total * (1 - 1e-12))
+
+    def _fit_votes(self, votes, gold):
+        self.consensus_reached_ = self._accepted(vote_counts(votes)) | (gold >= 0)
+        return super()._fit_votes(votes, gold)
+
+    def fit(self, X, y=None):
+        """Count the votes and accept the labels with a two-third consensus.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes, in any format accepted by :func:`skcrowd.as_votes`.
+        y : array-like of shape (n_tasks,) or dict, default=None
+            Known gold labels of some tasks, as in
+            :meth:`skcrowd.base.BaseAggregator.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted aggregator.
+        """
+        super().fit(X, y)
+        self.consensus_label_ = _fill_missing(
+            self.consensus_label_, self.consensus_reached_, self.missing_label)
+        return self
+
+    def predict(self, X):
+        """Accepted label of every task of X, ``missing_label`` without one.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_tasks,)
+            Values from ``classes_`` or ``missing_label``; rows follow the
+            task order of X.
+        """
+        check_is_fitted(self)
+        counts = vote_counts(self._coded_votes(X))
+        labels = self._labels_from_proba(self._proba_from_counts(counts))
+        return _fill_missing(labels, self._accepted(counts), self.missing_label)
+
+    def score(self, X, y):
+        """Accuracy of the accepted labels against gold labels.
+
+        A task without consensus counts as an error; use
+        ``consensus_reached_`` (or ``predict``) to measure coverage.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes.
+        y : array-like of shape (n_tasks,) or dict
+            Gold labels, as in :meth:`fit`.
+
+        Returns
+        -------
+        accuracy : float
+        """
+        check_is_fitted(self)
+        votes = self._coded_votes(X)
+        labels, known = self._gold_labels(y, votes)
+        if not known.any():
+            raise ValueError("y holds no known gold label to score against.")
+        counts = vote_counts(votes)
+        accepted = self._accepted(counts)[known]
+        predicted = self._labels_from_proba(self._proba_from_counts(counts))[known]
+        return float(np.mean(accepted & (predicted == labels)))
+
+
+class PlantNet(_VoteCounting):
+    """Pl@ntNet's vote weighting: trust grows with the classes a worker knows.
+
+    The label aggregation of the Pl@ntNet citizen-science platform, as in
+    peerannot's ``PlantNet`` strategy. A worker's weight grows with ``n_w``,
+    the number of distinct classes (species) it has identified correctly:
+
+    ``w = n_w ** alpha - n_w ** beta + log(2.1)``
+
+    (every worker starts at ``log(2.1)``). A task's label is the weighted
+    vote (ties to the smallest label); its *confidence* is the weight of the
+    votes for that label and its *accuracy* that weight over the weight of
+    all its votes. A task is *valid* when confidence > ``theta_conf`` and
+    accuracy > ``theta_acc``. Then
+
+    ``n_w = |A_w| + round(vote_credit * |B_w \\ A_w|)``
+
+    where ``A_w`` holds the labels of the valid tasks that ``w`` authored and
+    labeled like the consensus (pass ``authors`` to :meth:`fit`) and ``B_w``
+    the labels ``w`` gave in agreement with the consensus of any task
+    (Pl@ntNet credits a vote on another user's observation a tenth of an
+    authored one). Weights, labels, validity and ``n_w`` are updated in turn
+    until ``n_w`` stops changing.
+
+    With few classes and no authorship (most crowdsourcing data sets)
+    ``n_w`` stays 0 or 1 and this is a plain majority vote; the rule is made
+    for thousands of species. ``predict_proba`` gives the weighted vote
+    shares; workers unseen at fit get the mean weight. Tasks with a gold
+    label keep it (they count as valid).
+
+    Parameters
+    ----------
+    alpha : float, default=0.5
+        Exponent of the growing term of the weight; at least ``beta``.
+    beta : float, default=0.2
+        Exponent of the subtracted term of the weight.
+    theta_conf : float, default=2.0
+        Confidence a task needs to be valid.
+    theta_acc : float in [0, 1], default=0.7
+        Accuracy a task needs to be valid.
+    vote_credit : float in [0, 1], default=0.1
+        Credit of a class identified by a vote on a task the worker did not
+        author.
+    max_iter : int, default=100
+        Maximum number of updates of ``n_w``.
+    missing_label : scalar, default=-1
+        Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
+        unknown gold label in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted label values.
+    class_prior_ : ndarray of shape (n_classes,)
+        Share of each class among all votes (for tasks without votes).
+    worker_n_identified_ : ndarray of shape (n_workers,)
+        ``n_w``, the credited number of classes each worker identified.
+    worker_weight_ : ndarray of shape (n_workers,)
+        Vote weight of each worker.
+    consensus_valid_ : ndarray of shape (n_tasks,) of bool
+        Validity of each fitted task.
+    consensus_confidence_ : ndarray of shape (n_tasks,)
+        Weight of the votes for each fitted task's label.
+    consensus_accuracy_ : ndarray of shape (n_tasks,)
+        Share of the vote weight for each fitted task's label.
+    n_iter_ : int
+        Number of updates run.
+    converged_ : bool
+        Whether ``n_w`` stopped changing within ``max_iter``.
+    worker_ids_ : ndarray of shape (n_workers,)
+        Identifiers of the workers seen in fit.
+    task_ids_ : ndarray of shape (n_tasks,)
+        Identifiers of the fitted tasks.
+    consensus_label_ : ndarray of shape (n_tasks,)
+        Weighted-vote label of each fitted task.
+    consensus_proba_ : ndarray of shape (n_tasks, n_classes)
+        Weighted vote shares of each fitted task.
+    n_features_in_ : int
+        Number of worker columns, when fitted on a wide matrix.
+
+    References
+    ----------
+    T. Lefort, A. Affouard, B. Charlier, J.-C. Lombardo, M. Chouet, H. Goëau,
+    J. Salmon, P. Bonnet, A. Joly, "Cooperative learning of Pl@ntNet's
+    Artificial Intelligence algorithm: how does it work and how can we
+    improve it?", arXiv:2406.03356, 2024; peerannot's
+    ``peerannot.models.aggregation.plantnet.PlantNet`` (validity thresholds
+    2 and 0.7, base weight log(2.1)).
+
+    Examples
+    --------
+    >>> from skcrowd import PlantNet
+    >>> votes = {"t1": {"ann": "rose", "bob": "rose", "cid": "tulip"},
+    ...          "t2": {"ann": "tulip", "bob": "tulip", "cid": "tulip"},
+    ...          "t3": {"ann": "lily", "cid": "rose"}}
+    >>> model = PlantNet(vote_credit=1.0).fit(votes)
+    >>> model.worker_n_identified_.tolist()
+    [3.0, 2.0, 1.0]
+    >>> model.consensus_label_.tolist()
+    ['rose', 'tulip', 'lily']
+    >>> model.consensus_valid_.tolist()
+    [True, True, False]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "theta_conf": [Interval(Real, 0, None, closed="left")],
+        "theta_acc": [Interval(Real, 0, 1, closed="both")],
+        "vote_credit": [Interval(Real, 0, 1, closed="both")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    #: Weight of a worker who identified no class yet (Pl@ntNet's constant).
+    BASE_WEIGHT = float(np.log(2.1))
+
+    def __init__(self, *, alpha=0.5, beta=0.2, theta_conf=2.0, theta_acc=0.7,
+                 vote_credit=0.1, max_iter=100, missing_label=-1):
+        self.alpha = alpha
+        self.beta = beta
+        self.theta_conf = theta_conf
+        self.theta_acc = theta_acc
+        self.vote_credit = vote_credit
+        self.max_iter = max_iter
+        self.missing_label = missing_label
+
+    def fit(self, X, y=None, *, authors=None):
+        """Learn the worker weights and the weighted votes.
+
+        Parameters
+        ----------
+        X : Votes, array-like, DataFrame, dict or sparse.COO
+            The votes, in any format accepted by :func:`skcrowd.as_votes`.
+        y : array-like of shape (n_tasks,) or dict, default=None
+            Known gold labels of some tasks, as in
+            :meth:`skcrowd.base.BaseAggregator.fit`.
+        authors : array-like of shape (n_tasks,) or dict, default=None
+            The worker who authored (submitted) each task, in the task order
+            of X (``None`` where unknown), or a dict ``{task: worker}``.
+            Classes identified on authored valid tasks count fully in
+            ``n_w``; without authors only ``vote_credit`` applies.
+
+        Returns
+        -------
+        self : object
+            The fitted aggregator.
+        """
+        if self.alpha < self.beta:
+            raise ValueError(
+                "PlantNet needs alpha >= beta so that a worker's weight grows "
+                f"with the classes it identified; got alpha={self.alpha} and "
+                f"beta={self.beta}."
+            )
+        self._authors = authors
+        try:
+            return super().fit(X, y)
+        finally:
+            del self._authors
+
+    def _author_codes(self, votes):
+        """Worker code of each task's author (-1 when unknown)."""
+        authors = self._authors
+        if authors is None:
+            return np.full(votes.n_tasks, -1, dtype=np.int64)
+        if isinstance(authors, Mapping):
+            values = [authors.get(t) for t in votes.task_ids.tolist()]
+        else:
+            values = list(np.asarray(authors, dtype=object))
+            if len(values) != votes.n_tasks:
+                raise ValueError(
+                    f"authors has {len(values)} entries but X has "
+                    f"{votes.n_tasks} tasks; give one author per task (None "
+                    "where unknown) or a dict {task: worker}."
+                )
+        index = {w: i for i, w in enumerate(votes.worker_ids.tolist())}
+        return np.array([index.get(a, -1) if a is not None else -1
+                         for a in values], dtype=np.int64)
+
+    def _weight_of(self, n_identified):
+        return (n_identified ** self.alpha - n_identified ** self.beta
+                + self.BASE_WEIGHT)
+
+    def _n_identified(self, votes, labels, valid, author):
+        """Credited number of distinct classes each worker identified."""
+        agree = votes.label == labels[votes.task]
+        authored = agree & valid[votes.task] & (author[votes.task] == votes.worker)
+        pair = votes.worker.astype(np.int64) * votes.n_classes + votes.label
+        n_authored = np.bincount(np.unique(pair[authored]) // votes.n_classes,
+                                 minlength=votes.n_workers)
+        n_agreed = np.bincount(np.unique(pair[agree]) // votes.n_classes,
+                               minlength=votes.n_workers)
+        return n_authored + np.round(self.vote_credit * (n_agreed - n_authored))
+
+    def _learn_workers(self, votes, counts, gold):
+        author = self._author_codes(votes)
+        n_identified = np.zeros(votes.n_workers)
+        self.converged_ = False
+        n_iter = 0
+        while n_iter < self.max_iter:
+            n_iter += 1
+            weight = self._weight_of(n_identified)
+            scores = vote_counts(votes, weight)
+            labels = _clamped_argmax(scores, gold)
+            confidence = scores[np.arange(votes.n_tasks), labels]
+            total = scores.sum(axis=1)
+            accuracy = np.divide(confidence, total, out=np.zeros_like(total),
+                                 where=total > 0)
+            valid = ((confidence > self.theta_conf) & (accuracy > self.theta_acc)
+                     | (gold >= 0))
+            updated = self._n_identified(votes, labels, valid, author)
+            if np.array_equal(updated, n_identified):
+                self.converged_ = True
+                break
+            n_identified = updated
+        if not self.converged_:
+            warnings.warn(
+                f"PlantNet did not converge in max_iter={self.max_iter} "
+                "iterations (the identified-class counts still change); "
+                "increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self.n_iter_ = n_iter
+        self.worker_n_identified_ = n_identified
+        self.worker_weight_ = weight
+        self.consensus_valid_ = valid
+        self.consensus_confidence_ = confidence
+        self.consensus_accuracy_ = accuracy
+
+    def _worker_weight(self, votes):
+        return np.append(self.worker_weight_, self.worker_weight_.mean())
