@@ -81,10 +81,12 @@ class Target:
 
     def text(self, unit):
         src = f" {self.source}" if self.source else ""
+        bound = (f"{self.bound:g} {unit}" if unit in ("s", "MB")
+                 else fmt(self.bound, unit))
         if self.kind == "max":
-            return f"<= {fmt(self.bound, unit)}{src}"
+            return f"<= {bound}{src}"
         if self.kind == "min":
-            return f">= {fmt(self.bound, unit)}{src}"
+            return f">= {bound}{src}"
         if self.kind == "ratio":
             return f"ratio >= {self.bound:g}x{src}"
         return f">= peer - {self.bound:g}{src}"
@@ -326,16 +328,20 @@ def fig_first_call(ctx):
         if res.get("error"):
             rows.append(_error_row(f"first fit, {label}", res["error"]))
             continue
+        if not env:
+            rows.append(Row("import skcrowd (fresh interpreter)",
+                            res["import_seconds"], "s",
+                            note="import skcrowd, skcrowd.aggregation"))
         rows.append(Row(
             f"first DawidSkene fit, {label}", res["first_seconds"], "s",
             note=(f"tiny crowd (1,000 votes), 10 iterations; the second fit "
-                  f"takes {res['second_seconds'] * 1e3:.1f} ms; import skcrowd "
-                  f"{res['import_seconds']:.2f} s")))
+                  f"takes {res['second_seconds'] * 1e3:.1f} ms")))
     return rows
 
 
 @figure("dawid_skene_1m")
 def fig_dawid_skene_1m(ctx):
+    """Headline: DawidSkene, 100 iterations, 1M votes (issues 2 and 7)."""
     label = "DawidSkene 1M votes, 100 it"
     res = ctx.fit("DawidSkene", "1M", EM_100)
     ctx.store["dawid_skene_1m"] = res
@@ -355,6 +361,7 @@ def fig_dawid_skene_1m(ctx):
 
 @figure("one_coin_1m", quick=False)
 def fig_one_coin_1m(ctx):
+    """OneCoinDawidSkene, 100 iterations, 1M votes (issue 7)."""
     label = "OneCoinDawidSkene 1M votes, 100 it"
     res = ctx.fit("OneCoinDawidSkene", "1M", EM_100)
     if res.get("error"):
@@ -368,6 +375,7 @@ def fig_one_coin_1m(ctx):
 
 @figure("majority_vote_1m", peers=True)
 def fig_majority_vote_1m(ctx):
+    """MajorityVote on 1M votes (issue 2: <= 0.2 s)."""
     label = "MajorityVote 1M votes"
     res = ctx.fit("MajorityVote", "1M")
     if res.get("error"):
@@ -448,23 +456,6 @@ def fig_floor(ctx):
     ]
 
 
-@figure("dawid_skene_10m", quick=False)
-def fig_dawid_skene_10m(ctx):
-    label = "DawidSkene 10M votes, 100 it"
-    if ctx.remaining() < 600:
-        return [_error_row(label, "skipped: less than 10 minutes of budget left")]
-    res = ctx.fit("DawidSkene", "10M", EM_100, repeat=1,
-                  timeout=max(60.0, ctx.remaining() - 480))
-    if res.get("error"):
-        return [_error_row(label, res["error"])]
-    per_it = res["seconds"] / max(res["n_iter"] or 100, 1)
-    rows = [Row(f"{label}: time", res["seconds"], "s",
-                note=(f"20,000 workers, 1M tasks, one fit; "
-                      f"{1e7 / per_it / 1e6:.1f}M votes/s per EM iteration; "
-                      f"accuracy {res['accuracy']:.4f}"))]
-    return rows + _memory_rows(label, res)[:1]
-
-
 @figure("partial_fit")
 def fig_partial_fit(ctx):
     """In-memory partial_fit throughput (issue 7: >= 5M votes/s)."""
@@ -474,7 +465,8 @@ def fig_partial_fit(ctx):
     res = ctx.record("partial_fit", run_child(
         {"kind": "partial_fit", "estimator": "DawidSkene",
          "path": str(ctx.crowd("1M")), "n_workers": n_workers,
-         "n_classes": n_classes, "batch_tasks": 10_000, "repeat": 3},
+         "n_classes": n_classes, "batch_tasks": 10_000,
+         "repeat": 1 if ctx.quick else 3},
         timeout=600))
     if res.get("error"):
         return [_error_row(label, res["error"], "votes/s")]
@@ -483,41 +475,113 @@ def fig_partial_fit(ctx):
                     note=f"not measured: {res['skipped']}")]
     return [Row(label, res["votes_per_second"], "votes/s",
                 targets=[Target("min", 5e6, ISSUE7)],
-                note=f"{res['n_batches']} batches of 100k votes; best of 3")]
+                note=(f"{res['n_batches']} batches of 100k votes; best of "
+                      f"{len(res['times'])}"))]
 
 
 @figure("crowdlab", peers=True)
 def fig_crowdlab(ctx):
-    """CROWDLAB vs cleanlab, from benchmarks/crowdlab_speed.py when present.
+    """CROWDLAB label_quality vs cleanlab, via benchmarks/crowdlab_speed.py.
 
-    The module may define ``benchmark_rows(quick, peers)`` returning a list
-    of dicts with the fields of :class:`Row` (``targets`` as a list of dicts
-    ``{"kind", "bound", "source"}``).
+    Uses that script's crowd (``make_crowd``) and its skcrowd measurement
+    (``run_skcrowd``: fresh subprocess, best of 3), and cleanlab through
+    ``peers/cleanlab.py``. If the script defines ``benchmark_rows(quick,
+    peers)`` (a list of dicts with the fields of :class:`Row`), that is used
+    instead.
     """
+    label0 = "CROWDLAB label quality vs cleanlab"
     path = HERE / "crowdlab_speed.py"
     if not path.exists():
-        return [Row("CROWDLAB label quality vs cleanlab", None, "s",
-                    targets=[Target("ratio", 15, ISSUE7)],
+        return [Row(label0, None, "s", targets=[Target("ratio", 15, ISSUE7)],
                     note="not measured: benchmarks/crowdlab_speed.py is absent")]
     spec = importlib.util.spec_from_file_location("crowdlab_speed", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     hook = getattr(module, "benchmark_rows", None)
-    if hook is None:
-        return [Row("CROWDLAB label quality vs cleanlab", None, "s",
-                    note="not measured: crowdlab_speed.py has no "
-                         "benchmark_rows(quick, peers)")]
+    if hook is not None:
+        rows = []
+        for item in hook(quick=ctx.quick, peers=ctx.peers):
+            if not isinstance(item, Row):
+                item = dict(item)
+                item["targets"] = [t if isinstance(t, Target) else Target(**t)
+                                   for t in item.get("targets", [])]
+                item = Row(**item)
+            rows.append(item)
+        return rows
+    if not all(hasattr(module, f) for f in ("make_crowd", "run_skcrowd")):
+        return [Row(label0, None, "s", note="not measured: crowdlab_speed.py has "
+                    "neither benchmark_rows nor make_crowd + run_skcrowd")]
+    from peers.cleanlab import cleanlab_python, run_cleanlab
+
+    n_items, base, per_item, n_classes = (5_000 if ctx.quick else 50_000), 200, 5, 5
+    annotators = [base] if ctx.quick else [base, 1000]
+    task, worker, lab, probs, truth = module.make_crowd(n_items, base, per_item,
+                                                        n_classes)
+    peer_ok = ctx.peers and cleanlab_python().exists()
+    if ctx.peers and not peer_ok:
+        ctx.note(f"cleanlab not measured: {cleanlab_python()} is missing (run "
+                 "bash benchmarks/peers/setup_cleanlab_env.sh)")
+    ctx.note(f"{n_items:,} items, {len(task):,} votes, K={n_classes}, "
+             "precomputed probabilities; skcrowd label_quality(calibrate=False, "
+             "n_iter=1) on Votes (best of 3) vs cleanlab "
+             "get_label_quality_multiannotator (one run), each in a fresh "
+             "process; the same votes spread over more annotators")
+    rng = np.random.default_rng(1)
     rows = []
-    for item in hook(quick=ctx.quick, peers=ctx.peers):
-        item = dict(item)
-        item["targets"] = [t if isinstance(t, Target) else Target(**t)
-                           for t in item.get("targets", [])]
-        rows.append(item if isinstance(item, Row) else Row(**item))
+    for n_ann in annotators:
+        factor = max(n_ann // base, 1)
+        spread = worker + base * rng.integers(0, factor, len(worker))
+        crowd = ctx.tmpdir / f"crowdlab_{n_ann}.npz"
+        np.savez(crowd, task=task, worker=spread, label=lab, pred_probs=probs,
+                 n_tasks=n_items, n_workers=base * factor)
+        label = f"CROWDLAB {n_items // 1000}k items x {n_ann} annotators"
+        ctx.log(f"skcrowd label_quality, {n_items} items x {n_ann} annotators")
+        mine = module.run_skcrowd(str(crowd), "votes", 3)
+        consensus = mine.pop("consensus_label", None)
+        ctx.record(f"skcrowd {label}", mine)
+        if mine.get("error"):
+            rows.append(_error_row(label, f"skcrowd: {mine['error']}"))
+            continue
+        acc = float(np.mean(np.asarray(consensus) == truth))
+        if not peer_ok:
+            rows.append(Row(f"{label}: time", mine["seconds"], "s",
+                            note=f"accuracy {acc:.4f}"))
+            continue
+        ctx.log(f"cleanlab, {n_items} items x {n_ann} annotators")
+        cl = run_cleanlab(task, spread, lab, probs, n_tasks=n_items,
+                          n_workers=base * factor, repeat=1,
+                          timeout=max(30.0, min(600.0, ctx.remaining() - 60)),
+                          mem_limit_mb=16000)
+        theirs = cl.pop("consensus_label", None)
+        ctx.record(f"cleanlab {label}", {k: v for k, v in cl.items()
+                                         if not isinstance(v, list)})
+        peer = f"cleanlab {cl.get('cleanlab_version') or ''}".strip()
+        if cl.get("error"):
+            timed_out = cl["error"].startswith("Timeout")
+            rows.append(Row(f"{label}: time", mine["seconds"], "s", peer=peer,
+                            peer_value=None, targets=[Target("ratio", 15, ISSUE7)],
+                            note=f"cleanlab: {cl['error'][:160]}"
+                                 + (" (lower bound)" if timed_out else "")))
+            continue
+        theirs = np.asarray(theirs)
+        rows += [
+            Row(f"{label}: time", mine["seconds"], "s", peer=peer,
+                peer_value=cl["seconds"], targets=[Target("ratio", 15, ISSUE7)]),
+            Row(f"{label}: peak memory", mine["peak_mb"], "MB", peer=peer,
+                peer_value=cl["peak_mb"],
+                note="whole process (interpreter, libraries, input)"),
+            Row(f"{label}: accuracy", acc, "acc", peer=peer,
+                peer_value=float(np.mean(theirs == truth)),
+                targets=[Target("peer_minus", 0.005)],
+                note=f"same consensus on "
+                     f"{np.mean(theirs == np.asarray(consensus)):.2%} of items"),
+        ]
     return rows
 
 
 @figure("dask")
 def fig_dask(ctx):
+    """The Dask path on a 2-worker LocalCluster (when it exists)."""
     if importlib.util.find_spec("skcrowd.distributed") is None:
         return [Row("DawidSkene 10M votes on a 2-worker Dask LocalCluster", None,
                     "s", note="not measured: skcrowd.distributed is absent")]
@@ -527,18 +591,24 @@ def fig_dask(ctx):
 
 # crowd-kit comparison ---------------------------------------------------
 #: Iterations per method (full run, quick run), crowd-kit-only constructor
-#: arguments, and the longest a crowd-kit run may take in the full run
-#: (seconds). crowd-kit's OneCoinDawidSkene and GLAD are very slow, hence
-#: fewer iterations for them; both libraries always run the same count.
+#: arguments, and the longest a crowd-kit run may take (seconds; full run,
+#: quick run). crowd-kit's iterative models are slow (at 200k votes, per
+#: iteration: DawidSkene ~1 s, OneCoinDawidSkene ~2 s, MACE and
+#: ZeroBasedSkill ~6 s, GLAD ~75 s on 2 idle cores), hence fewer iterations
+#: for some; both libraries always run the same count. crowd-kit's MMSR
+#: builds a dense (n, n) matrix and raises MemoryError at these sizes.
+#: Ordered by importance: when the budget runs short the last ones get
+#: shorter timeouts.
 CK_SPECS = {
-    "MajorityVote": {"n_iter": (None, None), "cap": 120},
-    "Wawa": {"n_iter": (None, None), "cap": 120},
-    "ZeroBasedSkill": {"n_iter": (100, 10), "cap": 300},
-    "MACE": {"n_iter": (50, 5), "cap": 300, "ck_params": {"n_restarts": 1}},
-    "DawidSkene": {"n_iter": (100, 10), "cap": 360},
-    "MMSR": {"n_iter": (100, 10), "cap": 300},
-    "OneCoinDawidSkene": {"n_iter": (50, 5), "cap": 360},
-    "GLAD": {"n_iter": (5, 1), "cap": 600},
+    "MajorityVote": {"n_iter": (None, None), "cap": (120, 60)},
+    "Wawa": {"n_iter": (None, None), "cap": (120, 60)},
+    "DawidSkene": {"n_iter": (100, 10), "cap": (360, 60)},
+    "OneCoinDawidSkene": {"n_iter": (50, 5), "cap": (360, 60)},
+    "ZeroBasedSkill": {"n_iter": (20, 5), "cap": (300, 60)},
+    "MACE": {"n_iter": (20, 5), "cap": (300, 60),
+             "ck_params": {"n_restarts": 1}},
+    "MMSR": {"n_iter": (100, 10), "cap": (240, 30)},
+    "GLAD": {"n_iter": (5, 1), "cap": (900, 30)},
 }
 
 
@@ -571,6 +641,11 @@ def fig_crowdkit(ctx):
         ctx.note(f"crowd-kit not measured: {crowdkit_python()} is missing "
                  "(run bash benchmarks/peers/setup_envs.sh)")
     task, worker, lab, y_true = load_crowd(ctx.crowd(crowd))
+    if peer_ok:
+        ctx.note("both libraries fit the same long DataFrame (task, worker, "
+                 "label) with the same iteration count and early stopping off; "
+                 "crowd-kit is timed once (fit_predict), skcrowd as the best of "
+                 "3 fits, each in a fresh interpreter")
     rows = []
     for i, method in enumerate(common):
         spec = CK_SPECS[method]
@@ -593,8 +668,13 @@ def fig_crowdkit(ctx):
                             note=f"accuracy {ours['accuracy']:.4f}{extra}"))
             continue
         left = len(common) - i - 1
-        timeout = spec["cap"] if not ctx.quick else 120
-        timeout = max(20.0, min(timeout, ctx.remaining() - 15 * left))
+        timeout = min(spec["cap"][1 if ctx.quick else 0],
+                      ctx.remaining() - 15 * left)
+        if timeout < 20:
+            rows.append(Row(f"{label}: time", ours["seconds"], "s",
+                            note=f"crowd-kit skipped: the time budget is spent; "
+                                 f"skcrowd accuracy {ours['accuracy']:.4f}"))
+            continue
         ctx.log(f"crowd-kit {method} on {crowd} votes{it} (timeout {timeout:.0f} s)")
         ck = ctx.record(f"crowd-kit {method} {crowd}", run_crowdkit(
             task, worker, lab, method, n_iter, timeout=timeout,
@@ -616,11 +696,37 @@ def fig_crowdkit(ctx):
                 f"accuracy {ck_acc:.4f}")
         rows.append(Row(f"{label}: time", ours["seconds"], "s", peer=peer,
                         peer_value=ck["seconds"], targets=targets,
-                        note=(f"crowd-kit one run, skcrowd best of 3; both from "
-                              f"a long DataFrame{extra}")))
+                        note=extra.lstrip("; ")))
         rows.append(Row(f"{label}: accuracy", ours["accuracy"], "acc", peer=peer,
                         peer_value=ck_acc, targets=[Target("peer_minus", 0.005)]))
+        ds_1m = ctx.store.get("dawid_skene_1m") or {}
+        if (method == "DawidSkene" and crowd == "200k" and n_iter == 100
+                and ds_1m.get("seconds")):
+            rows.append(Row(
+                "DawidSkene 1M votes, 100 it: time", ds_1m["seconds"], "s",
+                peer="crowd-kit 200k now x5 (est.)", peer_value=5 * ck["seconds"],
+                note="crowd-kit's 200k time measured now, times 5 (its cost is "
+                     "about linear in the votes: published 110.6 s at 200k, "
+                     "631 s at 1M)"))
     return rows
+
+
+@figure("dawid_skene_10m", quick=False)
+def fig_dawid_skene_10m(ctx):
+    """skcrowd alone at 10M votes (issue 7); last, if budget is left."""
+    label = "DawidSkene 10M votes, 100 it"
+    if ctx.remaining() < 600:
+        return [_error_row(label, "skipped: less than 10 minutes of budget left")]
+    res = ctx.fit("DawidSkene", "10M", EM_100, repeat=1,
+                  timeout=max(60.0, ctx.remaining() - 30))
+    if res.get("error"):
+        return [_error_row(label, res["error"])]
+    per_it = res["seconds"] / max(res["n_iter"] or 100, 1)
+    rows = [Row(f"{label}: time", res["seconds"], "s",
+                note=(f"20,000 workers, 1M tasks, one fit; "
+                      f"{1e7 / per_it / 1e6:.1f}M votes/s per EM iteration; "
+                      f"accuracy {res['accuracy']:.4f}"))]
+    return rows + _memory_rows(label, res)[:1]
 
 
 # ----------------------------------------------------------------------

@@ -18,18 +18,22 @@ from .aggregation import (
     VoteProportions,
     Wawa,
 )
+from .crowdlab import CrowdLab
+from .learning_from_crowds import LearningFromCrowds
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BWA",
     "ClusteredDawidSkene",
+    "CrowdLab",
     "DawidSkene",
     "DiagonalDawidSkene",
     "EBCC",
     "GoldMajorityVote",
     "IBCC",
     "IWMV",
+    "LearningFromCrowds",
     "MajorityVote",
     "OneCoinDawidSkene",
     "PlantNet",

@@ -186,12 +186,12 @@ def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, easiness,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _glad_group_terms(lo, hi, order, task, worker, weight, correct, ability,
-                      easiness, value, by_task, log_others):
+def _glad_group_terms(lo, hi, task, worker, weight, correct, ability, easiness,
+                      value, by_task, log_others):
     """Expected complete-data log-likelihood of one group's votes and its
     first two derivatives in the group's variable, set to ``value``.
 
-    The votes are ``order[lo:hi]``; the group is a task (variable: its
+    The votes are ``lo:hi``; the group is a task (variable: its
     log-easiness) or a worker (variable: its ability). A vote whose
     posterior probability of being the true label is ``r`` contributes ``r
     log s + (1 - r) (log(1 - s) - log(K - 1))``, ``s = sigmoid(ability *
@@ -201,8 +201,7 @@ def _glad_group_terms(lo, hi, order, task, worker, weight, correct, ability,
     first = 0.0
     second = 0.0
     own = np.exp(value) if by_task else value
-    for j in range(lo, hi):
-        v = order[j]
+    for v in range(lo, hi):
         if by_task:
             scale = own
             x = ability[worker[v]] * own
@@ -225,14 +224,15 @@ def _glad_group_terms(lo, hi, order, task, worker, weight, correct, ability,
 
 
 @njit(cache=True, nogil=True)
-def glad_newton_pass(group_ptr, order, task, worker, weight, correct, ability,
-                     easiness, variable, n_classes, by_task, prior_mean,
+def glad_newton_pass(group_ptr, task, worker, weight, correct, ability, easiness,
+                     variable, n_classes, by_task, prior_mean,
                      prior_precision, n_steps, max_step, max_halvings, active):
     """Safeguarded Newton ascent on GLAD's abilities or log-easiness.
 
     ``variable`` (one value per group, updated in place) is each worker's
     ability, or each task's log-easiness with ``by_task``; the votes of
-    group ``g`` are ``order[group_ptr[g]:group_ptr[g + 1]]``. Each group's
+    group ``g`` are ``group_ptr[g]:group_ptr[g + 1]`` (votes sorted by task,
+    or by worker). Each group's
     objective is its votes' expected complete-data log-likelihood plus a
     Gaussian log prior, a function of its own variable only. Each active
     group takes up to ``n_steps`` steps ``grad / max(-hess, precision)``
@@ -248,8 +248,8 @@ def glad_newton_pass(group_ptr, order, task, worker, weight, correct, ability,
         hi = group_ptr[g + 1]
         current = variable[g]
         total, first, second = _glad_group_terms(
-            lo, hi, order, task, worker, weight, correct, ability, easiness,
-            current, by_task, log_others)
+            lo, hi, task, worker, weight, correct, ability, easiness, current,
+            by_task, log_others)
         for _ in range(n_steps):
             gap = current - prior_mean
             value = total - 0.5 * prior_precision * gap * gap
@@ -263,8 +263,8 @@ def glad_newton_pass(group_ptr, order, task, worker, weight, correct, ability,
             for _ in range(max_halvings):
                 candidate = current + step
                 c_total, c_first, c_second = _glad_group_terms(
-                    lo, hi, order, task, worker, weight, correct, ability,
-                    easiness, candidate, by_task, log_others)
+                    lo, hi, task, worker, weight, correct, ability, easiness,
+                    candidate, by_task, log_others)
                 c_gap = candidate - prior_mean
                 if c_total - 0.5 * prior_precision * c_gap * c_gap >= value:
                     current = candidate
@@ -275,3 +275,57 @@ def glad_newton_pass(group_ptr, order, task, worker, weight, correct, ability,
             if not accepted:
                 break
         variable[g] = current
+
+
+import math  # noqa: E402  (appended section: special functions)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _digamma(x):
+    """Digamma function for x > 0 (recurrence, then the asymptotic series;
+    absolute error below 1e-11)."""
+    result = 0.0
+    while x < 6.0:
+        result -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (
+        1.0 / 240 - f / 132.0))))
+    return result + np.log(x) - 0.5 / x - series
+
+
+@njit(cache=True, nogil=True)
+def dirichlet_log_table(concentration, prior, table):
+    """Expectations of Dirichlet rows, written as a (row, label) x state table.
+
+    ``concentration[r, s]`` (shape (n_rows, n_states, n_labels)) is the
+    Dirichlet posterior of row ``r`` (a worker) in latent state ``s``, and
+    ``prior[s]`` its prior. Writes ``table[r * n_labels + l, s] = E[log p_l]
+    = digamma(c_l) - digamma(sum(c))``, the layout the E-step kernels read,
+    and returns the sum over rows and states of KL(Dir(c) || Dir(prior)).
+    """
+    n_rows, n_states, n_labels = concentration.shape
+    prior_const = np.empty(n_states)
+    for s in range(n_states):
+        total = 0.0
+        acc = 0.0
+        for k in range(n_labels):
+            total += prior[s, k]
+            acc += math.lgamma(prior[s, k])
+        prior_const[s] = acc - math.lgamma(total)
+    kl = 0.0
+    for r in range(n_rows):
+        base = r * n_labels
+        for s in range(n_states):
+            total = 0.0
+            for k in range(n_labels):
+                total += concentration[r, s, k]
+            digamma_total = _digamma(total)
+            row_kl = math.lgamma(total) + prior_const[s]
+            for k in range(n_labels):
+                c = concentration[r, s, k]
+                expected = _digamma(c) - digamma_total
+                table[base + k, s] = expected
+                row_kl += (c - prior[s, k]) * expected - math.lgamma(c)
+            kl += row_kl
+    return kl

@@ -198,11 +198,12 @@ class OnlineMixin:
         self : object
             The updated aggregator.
         """
-        first = not hasattr(self, "store_")
-        if first:
+        first = "store_" not in self.__dict__
+        if first:  # store_ is set only once the store answered (see below)
             self._validate_params()
-            self.store_ = resolve_store(self.store)
-        store = self.store_
+            store = resolve_store(self.store)
+        else:
+            store = self.store_
         tic = time.perf_counter()
         votes = self._batch_votes(X, first)
         gold_labels, gold_known = self._batch_gold(y, votes)
@@ -210,6 +211,8 @@ class OnlineMixin:
             votes, None if gold_labels is None else gold_labels
         )
         if store.is_applied(batch_id):
+            if first:  # e.g. a new process re-sending a batch: adopt the state
+                self._adopt_store(store, store.meta())
             return self
         meta = store.meta()
         self._check_meta(meta)
@@ -289,8 +292,7 @@ class OnlineMixin:
             "worker_ids": worker_ids,
             "worker_delta": step["worker_delta"],
         })
-        self.classes_ = classes_
-        self._sync_from_store()
+        self._adopt_store(store, new_meta, classes_)
         self._report_progress(votes, step, new_meta, time.perf_counter() - tic)
         for attr in ("task_ids_", "consensus_label_", "consensus_proba_"):
             if hasattr(self, attr):
@@ -453,6 +455,41 @@ class OnlineMixin:
         return posterior
 
     # ------------------------------------------------------------------
+    def _lazy_fitted(self):
+        """Fitted attributes read from the store on first access."""
+        return ("worker_ids_", "n_batches_", "n_votes_seen_", "_params_with_unseen",
+                *(name + "_" for name in self._param_names))
+
+    def _adopt_store(self, store, meta, classes_=None):
+        """Point at ``store``; its parameters are read when first needed.
+
+        Reading every worker's statistics after each batch would cost
+        O(workers) per batch (one scan of a MongoDB collection); instead the
+        fitted attributes are dropped and rebuilt from the store on first
+        access (``__getattr__``), once per run of batches.
+        """
+        self.store_ = store
+        if meta is None:
+            return
+        if classes_ is None:
+            classes_ = _integral_floats_to_int(
+                _narrow_object(np.asarray(meta["classes"], dtype=object)))
+        self.classes_ = classes_
+        for attr in self._lazy_fitted():
+            self.__dict__.pop(attr, None)
+        self._online_stale = True
+
+    def __getattr__(self, name):
+        # called only when normal lookup fails: rebuild stale fitted attributes
+        state = self.__dict__
+        if (state.get("_online_stale") and "store_" in state
+                and name in self._lazy_fitted()):
+            state["_online_stale"] = False
+            self._sync_from_store()
+            return getattr(self, name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def _sync_from_store(self):
         """Fitted attributes from the store's statistics (every worker)."""
         store = self.store_

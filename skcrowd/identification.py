@@ -1048,23 +1048,15 @@ def pairwise_agreement(X, *, missing_label=-1):
     """
     votes = as_votes(X, missing_label=missing_label)
     n_workers = votes.n_workers
-    first, second, same = _worker_pairs(votes.task_ptr, votes.worker,
-                                        votes.label)
-    keep = first != second  # a worker answering a task twice is not a pair
-    first, second, same = first[keep], second[keep], same[keep]
     if n_workers * n_workers <= 50_000_000:  # dense W x W counts are cheap
-        key = first.astype(np.int64) * n_workers + second
-        size = n_workers * n_workers
-        shared = np.bincount(key, minlength=size).reshape(n_workers, n_workers)
-        agree = np.bincount(key, same, minlength=size).astype(np.int64)
-        agree = agree.reshape(n_workers, n_workers)
-        shared = shared + shared.T
-        agree = agree + agree.T
-        rows, cols = np.nonzero(shared)
-        shared, agree = shared[rows, cols], agree[rows, cols]
-        indptr = np.zeros(n_workers + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_workers), out=indptr[1:])
+        shared, agree = _dense_pair_counts(votes.task_ptr, votes.worker,
+                                           votes.label, n_workers)
+        indptr, cols, shared, agree = _dense_to_csr(shared, agree)
     else:
+        first, second, same = _worker_pairs(votes.task_ptr, votes.worker,
+                                            votes.label)
+        keep = first != second  # a worker answering twice is not a pair
+        first, second, same = first[keep], second[keep], same[keep]
         # shared count in the low 32 bits, agreements in the high bits: one
         # sparse build gives both with the same pattern
         packed = np.int64(1) + (same.astype(np.int64) << 32)
@@ -1112,3 +1104,51 @@ def _worker_pairs(task_ptr, worker, label):
                 same[k] = label[u] == label[v]
                 k += 1
     return first, second, same
+
+
+@njit(cache=True, nogil=True)
+def _dense_pair_counts(task_ptr, worker, label, n_workers):
+    """Shared tasks and agreements of every pair of workers, as dense
+    symmetric (n_workers, n_workers) counts with a zero diagonal."""
+    shared = np.zeros((n_workers, n_workers), dtype=np.int32)
+    agree = np.zeros((n_workers, n_workers), dtype=np.int32)
+    for i in range(len(task_ptr) - 1):
+        for u in range(task_ptr[i], task_ptr[i + 1]):
+            a = worker[u]
+            for v in range(u + 1, task_ptr[i + 1]):
+                b = worker[v]
+                if a == b:
+                    continue
+                shared[a, b] += 1
+                shared[b, a] += 1
+                if label[u] == label[v]:
+                    agree[a, b] += 1
+                    agree[b, a] += 1
+    return shared, agree
+
+
+@njit(cache=True, nogil=True)
+def _dense_to_csr(shared, agree):
+    """CSR arrays (indptr, indices, shared, agree) of the non-zero entries
+    of ``shared``, with ``agree`` read at the same positions."""
+    n = shared.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for a in range(n):
+        count = 0
+        for b in range(n):
+            if shared[a, b] != 0:
+                count += 1
+        indptr[a + 1] = indptr[a] + count
+    nnz = indptr[n]
+    indices = np.empty(nnz, dtype=np.int32)
+    shared_data = np.empty(nnz, dtype=np.int64)
+    agree_data = np.empty(nnz, dtype=np.int64)
+    k = 0
+    for a in range(n):
+        for b in range(n):
+            if shared[a, b] != 0:
+                indices[k] = b
+                shared_data[k] = shared[a, b]
+                agree_data[k] = agree[a, b]
+                k += 1
+    return indptr, indices, shared_data, agree_data

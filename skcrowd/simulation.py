@@ -96,10 +96,18 @@ def _assign_workers(rng, n_tasks, n_workers, counts):
     if fixed and 4 * int(counts[0]) < n_workers:
         return task, _floyd_sample(rng, n_tasks, n_workers, int(counts[0]))
     # many votes per task: a random permutation of the workers per task,
-    # truncated; its size is at most 4 times the number of votes
-    order = np.argsort(rng.random_sample((n_tasks, n_workers)), axis=1)
-    keep = np.arange(n_workers)[None, :] < counts[:, None]
-    return task, order[keep].astype(np.int32)
+    # truncated (at most 4 times the votes), by blocks of tasks to bound memory
+    worker = np.empty(len(task), dtype=np.int32)
+    block = max(1, 4_000_000 // n_workers)
+    start = 0
+    for first in range(0, n_tasks, block):
+        stop = min(first + block, n_tasks)
+        order = np.argsort(rng.random_sample((stop - first, n_workers)), axis=1)
+        keep = np.arange(n_workers)[None, :] < counts[first:stop, None]
+        chosen = order[keep]
+        worker[start:start + len(chosen)] = chosen
+        start += len(chosen)
+    return task, worker
 
 
 def _draw_from_confusion(rng, matrices, worker, truth):

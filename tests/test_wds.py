@@ -41,12 +41,15 @@ def test_wds_is_the_diagonal_weighted_vote_of_dawid_skene():
     assert wds.n_iter_ >= 1 and wds.converged_
 
 
-def test_wds_unseen_worker_uses_the_mean_confusion_matrix():
+def test_wds_unseen_worker_uses_the_pooled_worker():
     wds = WDS().fit(X)
-    mean_diagonal = np.einsum("wkk->k", wds.confusion_matrices_) / X.shape[1]
+    # the pooled worker: Dawid-Skene's M-step on every worker's counts summed,
+    # the same row DawidSkene itself uses for unseen workers
+    pooled = wds._params_with_unseen["confusion_matrices"][-1]
+    assert wds._params_with_unseen["confusion_matrices"].shape[0] == X.shape[1] + 1
     new = pd.DataFrame({"task": ["a", "a"], "worker": [0, "stranger"],
                         "label": [0, 2]})
-    score = np.array([wds.confusion_matrices_[0, 0, 0], 0, mean_diagonal[2]])
+    score = np.array([wds.confusion_matrices_[0, 0, 0], 0, pooled[2, 2]])
     np.testing.assert_allclose(wds.predict_proba(new), [score / score.sum()])
 
 
@@ -79,3 +82,9 @@ def test_wds_bad_input():
         WDS(alpha=0).fit(X)
     with pytest.raises(ValueError, match="init"):
         WDS(init="spectral").fit(X)
+
+
+def test_wds_partial_fit_weights_votes_with_its_online_confusions():
+    model = WDS().partial_fit(X[:3], classes=[0, 1, 2]).partial_fit(X[3:])
+    expected = _weighted_shares(X, model.confusion_matrices_)
+    np.testing.assert_allclose(model.predict_proba(X), expected)

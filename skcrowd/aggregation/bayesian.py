@@ -25,6 +25,7 @@ from scipy.special import digamma, gammaln
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._kernels import dirichlet_log_table
 from ..base import BaseEM, normalize_rows, vote_counts
 from .dawid_skene import _ConfusionEM
 
@@ -155,31 +156,41 @@ class _VariationalDawidSkene(_ConfusionEM):
                 self.subtype_concentration_prior / n_subtypes + state_counts)
         return params
 
-    def _log_confusion(self, params):
-        concentration = params["confusion_concentration"]
-        n_workers, n_classes = concentration.shape[0], concentration.shape[-1]
-        return _expected_log(concentration).reshape(n_workers, -1, n_classes)
+    def _expectations(self, params):
+        """E[log p] of the workers' answers (as the E-step's table) and of
+        the states, and KL(q || prior) of all parameters; computed once per
+        params (cached in the dict)."""
+        cached = params.get("_expectations")
+        if cached is not None:
+            return cached
+        confusion = params["confusion_concentration"]
+        n_workers, n_classes = confusion.shape[0], confusion.shape[-1]
+        confusion = np.ascontiguousarray(confusion.reshape(n_workers, -1, n_classes))
+        n_states = confusion.shape[1]
+        state_prior = np.repeat(self.confusion_concentration_prior_,
+                                n_states // n_classes, axis=0)
+        table = np.empty((n_workers * n_classes, n_states))
+        kl = dirichlet_log_table(confusion, state_prior, table)
+        classes = params["class_concentration"]
+        log_prior = _expected_log(classes)[:, None]
+        kl += _dirichlet_kl(classes, self.class_concentration_prior_)
+        if "subtype_concentration" in params:
+            subtypes = params["subtype_concentration"]
+            log_prior = log_prior + _expected_log(subtypes)
+            kl += _dirichlet_kl(subtypes, np.full(
+                subtypes.shape, self.subtype_concentration_prior / subtypes.shape[1]))
+        cached = params["_expectations"] = (table, log_prior.ravel(), kl)
+        return cached
+
+    def _log_table(self, params):
+        return self._expectations(params)[0]
 
     def _log_class_prior(self, params):
-        log_prior = _expected_log(params["class_concentration"])[:, None]
-        if "subtype_concentration" in params:
-            log_prior = log_prior + _expected_log(params["subtype_concentration"])
-        return log_prior.ravel()
+        return self._expectations(params)[1]
 
     def _log_prior(self, params):
         # ELBO = E-step log-normaliser - KL(q(parameters) || prior)
-        confusion = params["confusion_concentration"]
-        prior = self.confusion_concentration_prior_
-        if confusion.ndim == 4:
-            prior = prior[:, None, :]
-        kl = (_dirichlet_kl(params["class_concentration"],
-                            self.class_concentration_prior_)
-              + _dirichlet_kl(confusion, np.broadcast_to(prior, confusion.shape)))
-        if "subtype_concentration" in params:
-            subtypes = params["subtype_concentration"]
-            kl += _dirichlet_kl(subtypes, np.full(
-                subtypes.shape, self.subtype_concentration_prior / subtypes.shape[1]))
-        return -kl
+        return -self._expectations(params)[2]
 
     def _average_worker(self, params):
         confusion = params["confusion_concentration"]
@@ -484,7 +495,8 @@ class BWA(BaseEM):
 
     * ``v_jk = (a + n_j) / (b_k + sum_i (z_ik - y_ijk) ** 2)``,
     * ``z_ik = (lambda mu_k + sum_j v_jk y_ijk) / (lambda + sum_j v_jk)``,
-    * ``mu_k = mean_i z_ik``,
+    * ``mu_k = mean_i z_ik`` (with one pseudo-task at ``1 / n_classes``, so
+      a class nobody voted for keeps a small prior),
 
     with ``a = precision_shape_prior``, ``n_j`` the worker's number of votes
     and ``b_k`` set once from the majority-vote shares (see
@@ -521,7 +533,8 @@ class BWA(BaseEM):
     classes_ : ndarray of shape (n_classes,)
         Sorted label values.
     class_mean_ : ndarray of shape (n_classes,)
-        Prior mean ``mu_k`` of the relaxed indicators (a class prior).
+        Prior mean ``mu_k`` of the relaxed indicators (a class prior): the
+        mean of the ``z_ik`` and of one pseudo-task at ``1 / n_classes``.
     worker_precision_ : ndarray of shape (n_workers, n_classes)
         Precision (reliability weight) ``v_jk`` of each worker for each class.
     precision_rate_prior_ : ndarray of shape (n_classes,)
@@ -624,8 +637,11 @@ class BWA(BaseEM):
     def _m_step(self, stats):
         precision = ((self.precision_shape_prior + stats["n_votes"][:, None])
                      / (self.precision_rate_prior_ + stats["squared_error"]))
-        return {"class_mean": stats["z_sum"] / max(stats["n_tasks"], 1.0),
-                "worker_precision": precision}
+        # the mean of the z_ik and of one pseudo-task at 1 / n_classes, so a
+        # class nobody voted for keeps a (small) prior
+        n_classes = len(stats["z_sum"])
+        mean = (stats["z_sum"] + 1.0 / n_classes) / (stats["n_tasks"] + 1.0)
+        return {"class_mean": mean, "worker_precision": precision}
 
     def _e_step(self, votes, params, clamp, accumulate):
         precision = params["worker_precision"]
@@ -657,8 +673,11 @@ class BWA(BaseEM):
 
     def _log_prior(self, params):
         precision = params["worker_precision"]
+        mean = params["class_mean"]
+        pseudo_task = self.mean_precision_prior * ((1.0 / len(mean) - mean)**2).sum()
         return 0.5 * (self.precision_shape_prior * np.log(precision).sum()
-                      - (self.precision_rate_prior_ * precision).sum())
+                      - (self.precision_rate_prior_ * precision).sum()
+                      - pseudo_task)
 
     def _average_worker(self, params):
         precision = params["worker_precision"]

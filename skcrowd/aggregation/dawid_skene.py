@@ -91,14 +91,21 @@ class _ConfusionEM(BaseEM):
         """Log prior of the latent states, shape (n_states,)."""
         return np.log(params["class_prior"])
 
-    def _e_step(self, votes, params, clamp, accumulate):
+    def _log_table(self, params):
+        """Log-probabilities as the kernel reads them: row (worker, label),
+        column latent state."""
         log_confusion = self._log_confusion(params)
-        n_workers, n_states, n_classes = log_confusion.shape
-        per_class = n_states // n_classes
-        # row (worker, label) x column latent state, as the kernel reads it
-        log_table = np.ascontiguousarray(
+        n_states = log_confusion.shape[1]
+        return np.ascontiguousarray(
             log_confusion.transpose(0, 2, 1).reshape(-1, n_states)
         )
+
+    def _e_step(self, votes, params, clamp, accumulate):
+        log_table = self._log_table(params)
+        n_classes = votes.n_classes
+        n_workers = log_table.shape[0] // n_classes
+        n_states = log_table.shape[1]
+        per_class = n_states // n_classes
         posterior = np.empty((votes.n_tasks, n_states))
         rows = n_workers * n_classes if accumulate else 1
         stats = np.zeros((rows, n_states))
@@ -112,7 +119,8 @@ class _ConfusionEM(BaseEM):
             log_likelihood = grouped_log_posterior_pass(
                 *args, per_class, 0, votes.n_tasks, *out
             )
-            posterior = posterior.reshape(-1, n_classes, per_class).sum(axis=2)
+            posterior = (posterior.reshape(-1, per_class) @ np.ones(per_class)
+                         ).reshape(-1, n_classes)
         stats = self._as_stats(stats, class_counts, n_workers, n_classes)
         return posterior, stats, log_likelihood
 

@@ -25,19 +25,20 @@ class GLAD(BaseEM):
     Worker ``w`` answers task ``i`` correctly with probability
     ``sigmoid(worker_ability_[w] * task_easiness_[i])`` and otherwise gives
     one of the ``K - 1`` wrong labels, each equally likely (the multi-class
-    extension with uniform errors). Abilities are real numbers (negative:
-    adversarial); easiness ``beta > 0`` is parametrised by its logarithm.
-    Abilities and log-easiness have Gaussian priors. True classes follow
-    ``class_prior_``.
+    extension with uniform errors, as in Crowd-Kit and peerannot). Abilities
+    are real numbers (0: a coin flip between right and wrong; negative:
+    mostly wrong); the easiness ``beta > 0`` is parametrised by its
+    logarithm. Abilities and log-easiness have Gaussian priors. True classes
+    are uniform, as in the paper (``fit_prior=True`` learns them).
 
     EM alternates the exact posterior of each task (E-step) with a
-    generalised M-step: ``n_newton_steps`` rounds of block-coordinate Newton
-    ascent, first on every worker's ability, then on every task's
-    log-easiness. Given the other block, the expected log posterior
-    separates into one-dimensional problems per worker (or per task), so
-    each coordinate takes its own safeguarded Newton step with backtracking:
-    every step increases the objective, and the log posterior never
-    decreases from one iteration to the next.
+    generalised M-step: block-coordinate ascent, first on every worker's
+    ability, then on every task's log-easiness. Given the other block, the
+    expected log posterior separates into one-dimensional problems, one per
+    worker (or task), and each coordinate takes up to ``n_newton_steps``
+    safeguarded Newton steps with backtracking. Every accepted step
+    increases the objective, so the log posterior never decreases from one
+    iteration to the next. One iteration costs a few passes over the votes.
 
     ``predict_proba`` on new tasks keeps the fitted abilities and estimates
     each new task's easiness from its own votes (EM on that task alone,
@@ -54,11 +55,15 @@ class GLAD(BaseEM):
         Mean of the Gaussian prior on the logarithm of each task's easiness.
     log_easiness_prior_std : float, default=1.0
         Standard deviation of that prior; positive.
+    fit_prior : bool, default=False
+        Learn the class prior; by default it is uniform, as in the paper
+        (learning it lets it collapse onto the majority class on skewed data
+        such as zheng_product: accuracy 0.896 instead of 0.928).
     alpha : float, default=0.01
-        Additive smoothing of the class counts in the class prior's M-step
-        (a Dirichlet prior with concentration ``1 + alpha``); positive.
-    n_newton_steps : int, default=1
-        Rounds of Newton steps (abilities, then easiness) per M-step.
+        With ``fit_prior``, additive smoothing of the class counts (a
+        Dirichlet prior with concentration ``1 + alpha``); positive.
+    n_newton_steps : int, default=5
+        Maximum number of Newton steps per coordinate and M-step.
     max_iter : int, default=100
         Maximum number of EM iterations.
     tol : float, default=1e-5
@@ -79,7 +84,7 @@ class GLAD(BaseEM):
     classes_ : ndarray of shape (n_classes,)
         Sorted label values.
     class_prior_ : ndarray of shape (n_classes,)
-        Probability of each true class.
+        Probability of each true class (uniform unless ``fit_prior``).
     worker_ability_ : ndarray of shape (n_workers,)
         Ability ``alpha`` of each worker.
     task_easiness_ : ndarray of shape (n_tasks,)
@@ -142,9 +147,9 @@ class GLAD(BaseEM):
 
     def __init__(self, *, ability_prior_mean=1.0, ability_prior_std=1.0,
                  log_easiness_prior_mean=1.0, log_easiness_prior_std=1.0,
-                 fit_prior=False, alpha=0.01, n_newton_steps=1, max_iter=100,
-                 tol=1e-5,
-                 init="majority", random_state=None, verbose=0, missing_label=-1):
+                 fit_prior=False, alpha=0.01, n_newton_steps=5, max_iter=100,
+                 tol=1e-5, init="majority", random_state=None, verbose=0,
+                 missing_label=-1):
         self.ability_prior_mean = ability_prior_mean
         self.ability_prior_std = ability_prior_std
         self.log_easiness_prior_mean = log_easiness_prior_mean
@@ -163,15 +168,10 @@ class GLAD(BaseEM):
     # EM contract
     def _fit_votes(self, votes, gold):
         # the M-step is a few ascent steps from the current parameters: keep
-        # them (and the votes they are fitted on) for the duration of fit
-        by_worker = np.argsort(votes.worker, kind="stable")
-        worker_ptr = np.zeros(votes.n_workers + 1, dtype=np.int64)
-        np.cumsum(np.bincount(votes.worker, minlength=votes.n_workers),
-                  out=worker_ptr[1:])
+        # them, and the votes grouped by worker and by task, during fit
         self._state = {
-            "votes": votes,
-            "workers": (worker_ptr, by_worker),
-            "tasks": (votes.task_ptr, np.arange(votes.n_votes)),
+            "by_worker": _Grouped(votes, by_task=False),
+            "by_task": _Grouped(votes, by_task=True),
             "ability": np.full(votes.n_workers, float(self.ability_prior_mean)),
             "log_easiness": np.full(votes.n_tasks,
                                     float(self.log_easiness_prior_mean)),
@@ -200,14 +200,13 @@ class GLAD(BaseEM):
 
     def _m_step(self, stats):
         state = self._state
-        votes, correct = state["votes"], stats["correct"]
-        ability = self._newton_ascent(votes, state["workers"], correct,
-                                      state["ability"], state["log_easiness"],
-                                      by_task=False)
-        log_easiness = self._newton_ascent(votes, state["tasks"], correct, ability,
-                                           state["log_easiness"], by_task=True)
+        correct = stats["correct"]
+        ability = self._newton_ascent(state["by_worker"], correct, state["ability"],
+                                      state["log_easiness"])
+        log_easiness = self._newton_ascent(state["by_task"], correct, ability,
+                                           state["log_easiness"])
         state["ability"], state["log_easiness"] = ability, log_easiness
-        n_classes = votes.n_classes
+        n_classes = len(stats["class_counts"])
         if self.fit_prior:
             counts = stats["class_counts"] + self.alpha
             class_prior = counts / counts.sum()
@@ -234,13 +233,11 @@ class GLAD(BaseEM):
         return {**params, "worker_ability": np.append(ability, ability.mean())}
 
     # ------------------------------------------------------------------
-    def _newton_ascent(self, votes, groups, correct, ability, log_easiness,
-                       by_task, active=None):
+    def _newton_ascent(self, groups, correct, ability, log_easiness, active=None):
         """``n_newton_steps`` safeguarded Newton steps on every worker's
-        ability, or on every task's log-easiness (``by_task``); returns the
-        new values. ``groups`` is ``(group_ptr, order)``: the votes of each
-        worker (or task)."""
-        if by_task:
+        ability, or on every task's log-easiness, as ``groups`` (a
+        :class:`_Grouped`) says; returns the new values."""
+        if groups.by_task:
             variable = log_easiness.copy()
             mean, std = self.log_easiness_prior_mean, self.log_easiness_prior_std
         else:
@@ -248,12 +245,11 @@ class GLAD(BaseEM):
             mean, std = self.ability_prior_mean, self.ability_prior_std
         if active is None:
             active = np.ones(len(variable), dtype=bool)
-        group_ptr, order = groups
         glad_newton_pass(
-            group_ptr, order, votes.task, votes.worker, votes.weight, correct,
-            ability, np.exp(log_easiness), variable, votes.n_classes, by_task,
-            float(mean), 1.0 / std**2, self.n_newton_steps, _MAX_STEP,
-            _MAX_HALVINGS, active,
+            groups.ptr, groups.task, groups.worker, groups.weight,
+            groups.gather(correct), ability, np.exp(log_easiness), variable,
+            groups.n_classes, groups.by_task, float(mean), 1.0 / std**2,
+            self.n_newton_steps, _MAX_STEP, _MAX_HALVINGS, active,
         )
         return variable
 
@@ -263,7 +259,7 @@ class GLAD(BaseEM):
         clamp = np.full(votes.n_tasks, -1, dtype=np.int32)
         log_easiness = np.full(votes.n_tasks, float(self.log_easiness_prior_mean))
         active = np.ones(votes.n_tasks, dtype=bool)
-        tasks = (votes.task_ptr, np.arange(votes.n_votes))
+        tasks = _Grouped(votes, by_task=True)
         posterior = np.empty((votes.n_tasks, votes.n_classes))
         for _ in range(_PREDICT_MAX_STEPS):
             glad_log_posterior_pass(
@@ -275,8 +271,8 @@ class GLAD(BaseEM):
             # per-task EM: every task stops on its own, so its posterior
             # depends on its own votes only
             correct = posterior[votes.task, votes.label]
-            new = self._newton_ascent(votes, tasks, correct, ability,
-                                      log_easiness, by_task=True, active=active)
+            new = self._newton_ascent(tasks, correct, ability, log_easiness,
+                                      active=active)
             active &= np.abs(new - log_easiness) > _PREDICT_TOL
             log_easiness = new
         else:
@@ -285,3 +281,27 @@ class GLAD(BaseEM):
                 np.exp(log_easiness), log_prior, clamp, posterior,
             )
         return posterior
+
+
+class _Grouped:
+    """The votes grouped by task (as stored) or by worker (sorted once), for
+    the M-step kernel that reads each group's votes contiguously."""
+
+    def __init__(self, votes, by_task):
+        self.by_task = by_task
+        self.n_classes = votes.n_classes
+        if by_task:
+            self.order = None
+            self.ptr = votes.task_ptr
+        else:
+            self.order = np.argsort(votes.worker, kind="stable")
+            self.ptr = np.zeros(votes.n_workers + 1, dtype=np.int64)
+            np.cumsum(np.bincount(votes.worker, minlength=votes.n_workers),
+                      out=self.ptr[1:])
+        self.task = self.gather(votes.task)
+        self.worker = self.gather(votes.worker)
+        self.weight = self.gather(votes.weight)
+
+    def gather(self, per_vote):
+        """A per-vote array in this grouping's order."""
+        return per_vote if self.order is None else per_vote[self.order]

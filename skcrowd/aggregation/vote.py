@@ -149,7 +149,7 @@ class MajorityVote(_VoteCounting):
     >>> MajorityVote().fit_predict(votes).tolist()
     ['cat', 'cat']
     >>> MajorityVote(tie_breaking="random", random_state=0).fit(votes).predict(
-    ...     [["dog", "cat"]]).tolist() in (["cat"], ["dog"])
+    ...     [["dog", "cat", None]]).tolist() in (["cat"], ["dog"])
     True
     """
 
@@ -984,7 +984,7 @@ class PlantNet(_VoteCounting):
 
     def _author_codes(self, votes):
         """Worker code of each task's author (-1 when unknown)."""
-        authors = self._authors
+        authors = getattr(self, "_authors", None)
         if authors is None:
             return np.full(votes.n_tasks, -1, dtype=np.int64)
         if isinstance(authors, Mapping):
@@ -1043,7 +1043,7 @@ class PlantNet(_VoteCounting):
                 "iterations (the identified-class counts still change); "
                 "increase max_iter.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         self.n_iter_ = n_iter
         self.worker_n_identified_ = n_identified

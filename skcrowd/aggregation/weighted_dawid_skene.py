@@ -23,8 +23,10 @@ class WDS(DawidSkene):
     labels" of peerannot) rather than the Dawid-Skene posterior; ``predict``
     takes the largest share, ties to the smallest label. Tasks with a gold
     label in ``y`` keep it, tasks without votes get ``class_prior_`` and
-    workers unseen at fit get the mean confusion matrix. All parameters and
-    the EM fitted attributes are those of :class:`DawidSkene`.
+    workers unseen at fit get Dawid-Skene's pooled worker (the confusion
+    matrix of all workers' counts together). All parameters and the EM
+    fitted attributes are those of :class:`DawidSkene`, and ``partial_fit``
+    updates the Dawid-Skene statistics online as there.
 
     Parameters
     ----------
@@ -41,6 +43,18 @@ class WDS(DawidSkene):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per EM iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` step size ``(learning_offset + t) ** -learning_decay``
+        of the stepwise EM, as in :class:`DawidSkene`.
+    learning_decay : float, default=0.7
+        See ``learning_offset``.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots; None keeps one per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -96,14 +110,10 @@ class WDS(DawidSkene):
 
     def _fit_votes(self, votes, gold):
         super()._fit_votes(votes, gold)
-        proba = self._predict_proba_votes(votes)
-        known = gold >= 0
-        proba[known] = 0.0
-        proba[known, gold[known]] = 1.0
-        return proba
+        return self._posterior_from_params(votes, self._params_with_unseen, gold)
 
-    def _predict_proba_votes(self, votes):
-        params = self._average_worker(self._fitted_params())
+    def _predict_with_params(self, votes, params):
+        """Weighted vote shares of coded votes under Dawid-Skene params."""
         diagonal = np.einsum("wkk->wk", params["confusion_matrices"])
         weighted = Votes(
             votes.task, votes.worker, votes.label,

@@ -22,8 +22,9 @@ only by the online driver (:mod:`skcrowd._online`):
 """
 
 from .memory import MemoryStore
+from .mongo import MongoStore, StoreUnavailableError
 
-__all__ = ["MemoryStore", "resolve_store"]
+__all__ = ["MemoryStore", "MongoStore", "StoreUnavailableError", "resolve_store"]
 
 
 def resolve_store(store):
@@ -36,8 +37,6 @@ def resolve_store(store):
         return MemoryStore()
     if isinstance(store, str):
         if store.startswith(("mongodb://", "mongodb+srv://")):
-            from .mongo import MongoStore
-
             return MongoStore(store)
         raise ValueError(
             f"store={store!r} is not a MongoDB URI (mongodb://...); pass None for "

@@ -1,0 +1,857 @@
+"""The MongoDB state store of online aggregators.
+
+Layout: one model is four collections named after it in one database,
+``<model>.meta``, ``<model>.workers``, ``<model>.tasks`` and
+``<model>.batches``, so :meth:`MongoStore.drop` of one model never touches
+another. Every document holds plain numbers and strings only:
+
+``<model>.meta``, one document (``_id: "meta"``)
+    ``m``: the model's global state exactly as the online driver describes it
+    (model name, classes, step counter, log-scale of the per-worker
+    statistics, task and vote counters, global statistics as nested lists);
+    ``seq_t`` / ``seq_w``: the next arrival index of a task / worker;
+    ``ndim``: the number of class axes of each per-worker statistic;
+    ``lock``: the write lease of the commit protocol without transactions.
+``<model>.workers``, one document per worker
+    ``_id``: the worker id; ``o``: its arrival index (the id -> index map);
+    ``s``: its unscaled statistics, each a nested object keyed by class code
+    (``{"confusion_counts": {"0": {"0": 3.5, "2": 1.0}}}``; absent = 0), so
+    that ``$inc`` can add to any entry, a new class included, atomically.
+``<model>.tasks``, one document per task
+    ``_id``: the task id; ``o``: its arrival index; ``w``, ``l``, ``x``: its
+    kept votes (worker ids, label codes, weights); ``p``: its latest
+    posterior; ``g``: its gold class code (-1 unknown).
+``<model>.batches``, one document per applied batch
+    ``_id``: the batch id (unique, so a batch is applied at most once).
+    Without transactions it also holds the batch's writes until they are
+    all applied (the write-ahead record).
+
+Indexes: ``_id`` (unique) everywhere, and ``o`` on workers and tasks (reading
+everything in arrival order, counting a batch's new tasks).
+"""
+
+import math
+import os
+import random
+import re
+import time
+import uuid
+from collections import Counter
+
+import numpy as np
+
+__all__ = ["MongoStore", "StoreUnavailableError"]
+
+_FORMAT = 1
+_IN_CHUNK = 128  # ids per `$in` query (some servers match `$in` linearly)
+_DB_FORBIDDEN = set('/\\. "$*<>:|?\x00')
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_COLLECTIONS = ("meta", "workers", "tasks", "batches")
+
+
+class StoreUnavailableError(ConnectionError):
+    """The MongoDB server could not be reached within the store's timeout."""
+
+
+def _plain(value):
+    """A task, worker or class id as a BSON scalar (str, int, float, bool)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str | float | bool):
+        return value
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(f"Id {value} does not fit a 64-bit integer.")
+        return value
+    raise TypeError(
+        "MongoStore keeps task, worker and class ids that are strings or "
+        f"numbers; got {value!r} of type {type(value).__name__}."
+    )
+
+
+def _plain_tree(obj):
+    """Nested dicts / lists / numpy values as plain Python for BSON."""
+    if isinstance(obj, dict):
+        return {str(k): _plain_tree(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return _plain_tree(obj.tolist())
+    if isinstance(obj, list | tuple):
+        return [_plain_tree(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _ids(values):
+    return [_plain(v) for v in np.asarray(values, dtype=object).tolist()]
+
+
+def _object_array(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _fill(target, node):
+    """Write a nested ``{"i": {"j": value}}`` object into an array."""
+    if target.ndim == 0:
+        if isinstance(node, int | float):
+            target[()] = node
+        return
+    if not isinstance(node, dict):
+        return
+    for key, child in node.items():
+        index = int(key)
+        if index < target.shape[0]:
+            if target.ndim == 1:
+                if isinstance(child, int | float):
+                    target[index] = child
+            else:
+                _fill(target[index], child)
+
+
+def _padded(values, shape):
+    """``values`` (nested lists) zero-padded at the end of each axis."""
+    array = np.asarray(values, dtype=float)
+    if array.shape == tuple(shape):
+        return array
+    out = np.zeros(shape)
+    out[tuple(slice(0, n) for n in array.shape)] = array
+    return out
+
+
+def _delta_paths(prefix, rows):
+    """Per row, the dotted paths and values of its non-zero entries."""
+    rows = np.asarray(rows, dtype=float)
+    paths = [[] for _ in range(len(rows))]
+    values = [[] for _ in range(len(rows))]
+    nonzero = np.nonzero(rows)
+    if not len(nonzero[0]):
+        return paths, values
+    entries = rows[nonzero].tolist()
+    coords = [axis.tolist() for axis in nonzero]
+    for k, value in enumerate(entries):
+        row = coords[0][k]
+        suffix = "".join("." + str(axis[k]) for axis in coords[1:])
+        paths[row].append(prefix + suffix)
+        values[row].append(value)
+    return paths, values
+
+
+_LISTENER = []
+
+
+def _command_counter(counts):
+    """A pymongo command listener counting commands by name and collection
+    (pymongo is imported on first connection, not with skcrowd)."""
+    if not _LISTENER:
+        from pymongo import monitoring
+
+        class CommandCounter(monitoring.CommandListener):
+            def __init__(self, counts):
+                self.counts = counts
+
+            def started(self, event):
+                target = event.command.get(event.command_name)
+                target = target if isinstance(target, str) else ""
+                self.counts[(event.command_name, target)] += 1
+
+            def succeeded(self, event):
+                pass
+
+            def failed(self, event):
+                pass
+
+        _LISTENER.append(CommandCounter)
+    return _LISTENER[0](counts)
+
+
+class MongoStore:
+    """State of one online aggregator in MongoDB, shared by processes.
+
+    Pass it (or just a ``"mongodb://..."`` URI) as the ``store`` of an
+    aggregator, then call ``partial_fit``: the model's statistics, every
+    vote, and each task's posterior live in MongoDB, so several processes can
+    feed one model and a new process continues where the last one stopped.
+
+    * A batch reads and writes only the documents of its own workers and
+      tasks plus the one global document, with one bulk write per collection.
+      Additive statistics and counters are changed with ``$inc``, so
+      concurrent writers lose nothing.
+    * A batch is applied completely or not at all: in a transaction when the
+      server supports them (replica sets, sharded clusters); otherwise under
+      a write lease with a write-ahead record of the batch, which any later
+      call rolls forward if its writer died half-way (each document records
+      the last batch that wrote it, so nothing is applied twice).
+    * A batch is applied at most once: its id (given to ``partial_fit``, or a
+      hash of its content) is the unique ``_id`` of its record, and the
+      server's duplicate-key answer (code 11000) means "already applied".
+
+    The store connects lazily, on first use, and never pickles its client:
+    a pickled or cloned estimator reconnects with the same configuration.
+
+    Parameters
+    ----------
+    uri : str
+        MongoDB connection string, ``mongodb://`` or ``mongodb+srv://``.
+    database : str, default=None
+        Database name; default the one named in the URI, else ``"skcrowd"``.
+    model : str, default="default"
+        Name of this model's state: 1 to 64 letters, digits, ``_`` or ``-``.
+        Models with different names in one database are independent.
+    timeout : float, default=5.0
+        Seconds to wait for the server before raising
+        :class:`StoreUnavailableError` (server selection and connection).
+    transactions : {"auto", True, False}, default="auto"
+        Commit each batch in a transaction; ``"auto"``: when the server
+        supports them. ``False`` uses the write lease and write-ahead record.
+    lease : float, default=60.0
+        Without transactions: seconds after which a commit's write lease is
+        considered abandoned (its process died) and the next caller rolls
+        its batch forward. Must exceed the time one batch takes to write.
+
+    Attributes
+    ----------
+    command_counts : collections.Counter
+        Database commands sent by this process, keyed by (command,
+        collection): how many round trips a batch costs.
+
+    See Also
+    --------
+    skcrowd.stores.MemoryStore : the default, in-process store.
+
+    Notes
+    -----
+    Concurrent ``partial_fit`` calls on one store each prepare their batch
+    from the state they read, then merge their *changes* (``$inc``): counting
+    models stay exact when concurrent batches hold different tasks; stepwise
+    EM merges concurrent steps like asynchronous stochastic updates. A task's
+    posterior is the one of its latest batch; ``consensus()`` re-scores all.
+
+    Examples
+    --------
+    Configuration is checked at once; the server is contacted on first use.
+
+    >>> import pickle
+    >>> from skcrowd.stores import MongoStore
+    >>> store = MongoStore("mongodb://127.0.0.1:27017/", database="crowd",
+    ...                    model="trees", timeout=2)
+    >>> store
+    MongoStore('mongodb://127.0.0.1:27017/', database='crowd', model='trees')
+    >>> pickle.loads(pickle.dumps(store)).model
+    'trees'
+
+    With a server running::
+
+        from skcrowd import DawidSkene
+        model = DawidSkene(store=store).partial_fit(votes, classes=labels)
+        model.consensus().labels
+    """
+
+    def __init__(self, uri, database=None, model="default", *, timeout=5.0,
+                 transactions="auto", lease=60.0):
+        if not isinstance(uri, str) or not uri.startswith(
+                ("mongodb://", "mongodb+srv://")):
+            raise ValueError(
+                f"uri={uri!r} is not a MongoDB connection string "
+                "(mongodb://host:port/ or mongodb+srv://...)."
+            )
+        if uri.startswith("mongodb://"):
+            from pymongo.errors import InvalidURI
+            from pymongo.uri_parser import parse_uri
+
+            try:
+                parsed = parse_uri(uri)
+            except (InvalidURI, ValueError) as exc:
+                raise ValueError(f"uri={_redact(uri)!r} is invalid: {exc}") from exc
+            database = database if database is not None else parsed["database"]
+        if database is None:
+            database = "skcrowd"
+        if (not isinstance(database, str) or not database or len(database) > 63
+                or set(database) & _DB_FORBIDDEN):
+            raise ValueError(
+                f"database={database!r} is not a valid MongoDB database name: 1 "
+                "to 63 characters, none of / \\ . \" $ * < > : | ? or space."
+            )
+        if (not isinstance(model, str) or not _MODEL_NAME.fullmatch(model)
+                or model.lower() == "system"):
+            raise ValueError(
+                f"model={model!r} is not a valid model name: 1 to 64 letters, "
+                "digits, '_' or '-' (and not 'system')."
+            )
+        if (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                or not timeout > 0 or not math.isfinite(timeout)):
+            raise ValueError(f"timeout={timeout!r} must be a positive number of "
+                             "seconds.")
+        if transactions not in ("auto", True, False):
+            raise ValueError(f"transactions={transactions!r} must be 'auto', True "
+                             "or False.")
+        if (isinstance(lease, bool) or not isinstance(lease, int | float)
+                or not lease > 0):
+            raise ValueError(f"lease={lease!r} must be a positive number of seconds.")
+        self.uri = uri
+        self.database = database
+        self.model = model
+        self.timeout = float(timeout)
+        self.transactions = transactions
+        self.lease = float(lease)
+        self._reset_connection()
+
+    # ------------------------------------------------------------------
+    # connection
+    def _reset_connection(self):
+        self._client = None
+        self._pid = None
+        self._use_txn = None
+        self._meta_doc = None
+        self.command_counts = Counter()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        for key in ("_client", "_pid", "_use_txn", "_meta_doc", "command_counts"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._reset_connection()
+
+    def __repr__(self):
+        return (f"MongoStore({_redact(self.uri)!r}, database={self.database!r}, "
+                f"model={self.model!r})")
+
+    def _unavailable(self, exc):
+        return StoreUnavailableError(
+            f"MongoDB server at {_hosts(self.uri)} not reachable within "
+            f"{self.timeout:g} s (database {self.database!r}, model "
+            f"{self.model!r}); nothing was written. Check the URI or start the "
+            f"server. ({type(exc).__name__}: {str(exc)[:300]})"
+        )
+
+    def _db(self):
+        """The database, connecting (once per process) on first use."""
+        if self._client is None or self._pid != os.getpid():
+            from pymongo import MongoClient
+
+            ms = int(self.timeout * 1000)
+            self._client = MongoClient(
+                self.uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
+                appname="skcrowd",
+                event_listeners=[_command_counter(self.command_counts)],
+            )
+            self._pid = os.getpid()
+            self._use_txn = None
+        db = self._client[self.database]
+        if self._use_txn is None:
+            hello = self._client.admin.command("hello")
+            supported = bool(hello.get("setName") or hello.get("msg") == "isdbgrid"
+                             ) and hello.get("logicalSessionTimeoutMinutes") is not None
+            if self.transactions is True and not supported:
+                raise ValueError(
+                    f"transactions=True but the server at {_hosts(self.uri)} does "
+                    "not support transactions (not a replica set); use 'auto'."
+                )
+            db[self._name("tasks")].create_index("o")
+            db[self._name("workers")].create_index("o")
+            self._use_txn = supported and self.transactions is not False
+        return db
+
+    def _name(self, what):
+        return f"{self.model}.{what}"
+
+    def _coll(self, what):
+        return self._db()[self._name(what)]
+
+    def _guarded(self, call, *args, **kwargs):
+        """Run ``call`` turning connection failures into a clear error."""
+        from pymongo.errors import ConnectionFailure
+
+        try:
+            return call(*args, **kwargs)
+        except ConnectionFailure as exc:
+            raise self._unavailable(exc) from exc
+
+    def close(self):
+        """Close the connection (it reopens on next use)."""
+        if self._client is not None:
+            self._client.close()
+        self._reset_connection()
+
+    # ------------------------------------------------------------------
+    # reads
+    def meta(self):
+        """The model's global state, or None before the first batch."""
+        return self._guarded(self._meta)
+
+    def _meta(self):
+        doc = self._coll("meta").find_one({"_id": "meta"})
+        if doc is not None and self._stale_lock(doc):
+            self._recover_now()
+            doc = self._coll("meta").find_one({"_id": "meta"})
+        self._meta_doc = doc
+        if doc is None or doc.get("m") is None:
+            return None
+        return dict(doc["m"])
+
+    def is_applied(self, batch_id):
+        """Whether the batch with this id was applied (or is being applied)."""
+        return self._guarded(self._is_applied, batch_id)
+
+    def _is_applied(self, batch_id):
+        record = self._coll("batches").find_one({"_id": str(batch_id)},
+                                                {"state": 1})
+        if record is None:
+            return False
+        if record.get("state") == "pending":
+            doc = self._coll("meta").find_one({"_id": "meta"}, {"lock": 1})
+            if doc is not None and self._stale_lock(doc):
+                self._recover_now()
+        return True
+
+    def _n_classes(self):
+        doc = self._meta_doc
+        if doc is None or doc.get("m") is None:
+            self._meta()
+            doc = self._meta_doc
+        return 0 if doc is None or doc.get("m") is None else len(doc["m"]["classes"])
+
+    def _find_ids(self, what, ids, projection):
+        coll = self._coll(what)
+        docs = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start: start + _IN_CHUNK]
+            docs.extend(coll.find({"_id": {"$in": chunk}}, projection))
+        return {doc["_id"]: doc for doc in docs}
+
+    def task_state(self, task_ids):
+        """Kept votes (as ids and label codes), gold codes and posteriors."""
+        return self._guarded(self._task_state, task_ids)
+
+    def _task_state(self, task_ids):
+        ids = _ids(task_ids)
+        found = self._find_ids("tasks", ids, {"w": 1, "l": 1, "x": 1, "g": 1,
+                                              "p": 1})
+        n_classes = self._n_classes()
+        known = np.zeros(len(ids), dtype=bool)
+        gold = np.full(len(ids), -1, dtype=np.int64)
+        posterior = np.zeros((len(ids), n_classes))
+        tasks, workers, labels, weights = [], [], [], []
+        for i, task in enumerate(ids):
+            doc = found.get(task)
+            if doc is None:
+                continue
+            known[i] = True
+            gold[i] = doc.get("g", -1)
+            row = doc.get("p") or []
+            posterior[i, : len(row)] = row[:n_classes]
+            voters = doc.get("w") or []
+            tasks.extend([task] * len(voters))
+            workers.extend(voters)
+            labels.extend(doc.get("l") or [])
+            weights.extend(doc.get("x") or [])
+        votes = {"task": _object_array(tasks), "worker": _object_array(workers),
+                 "label": np.asarray(labels, dtype=np.int64),
+                 "weight": np.asarray(weights, dtype=np.float64)}
+        return {"known": known, "votes": votes, "gold": gold,
+                "posterior": posterior}
+
+    def _stat_arrays(self, docs, keys):
+        n_classes = self._n_classes()
+        ndim = (self._meta_doc or {}).get("ndim", {})
+        out = {}
+        for key in keys:
+            shape = (n_classes,) * ndim.get(key, 0)
+            rows = np.zeros((len(docs), *shape))
+            for i, doc in enumerate(docs):
+                node = (doc or {}).get("s", {}).get(key)
+                if node is None:
+                    continue
+                if shape:
+                    _fill(rows[i], node)
+                elif isinstance(node, int | float):
+                    rows[i] = node
+            out[key] = rows
+        return out
+
+    def worker_stats(self, worker_ids, keys):
+        """Unscaled statistics of the workers (zeros for new ones)."""
+        return self._guarded(self._worker_stats, worker_ids, keys)
+
+    def _worker_stats(self, worker_ids, keys):
+        ids = _ids(worker_ids)
+        found = self._find_ids("workers", ids, {"s": 1})
+        return self._stat_arrays([found.get(w) for w in ids], keys)
+
+    def all_tasks(self):
+        """Task ids, posteriors and gold codes of every task, in arrival order."""
+        return self._guarded(self._all_tasks)
+
+    def _all_tasks(self):
+        self._meta()
+        n_classes = self._n_classes()
+        docs = list(self._coll("tasks").find({}, {"p": 1, "g": 1}).sort("o", 1))
+        posterior = np.zeros((len(docs), n_classes))
+        for i, doc in enumerate(docs):
+            row = doc.get("p") or []
+            posterior[i, : len(row)] = row[:n_classes]
+        gold = np.array([doc.get("g", -1) for doc in docs], dtype=np.int64)
+        return _object_array([doc["_id"] for doc in docs]), posterior, gold
+
+    def all_votes(self):
+        """Every kept vote: task and worker ids, label codes, weights."""
+        return self._guarded(self._all_votes)
+
+    def _all_votes(self):
+        tasks, workers, labels, weights = [], [], [], []
+        cursor = self._coll("tasks").find({}, {"w": 1, "l": 1, "x": 1}).sort("o", 1)
+        for doc in cursor:
+            voters = doc.get("w") or []
+            tasks.extend([doc["_id"]] * len(voters))
+            workers.extend(voters)
+            labels.extend(doc.get("l") or [])
+            weights.extend(doc.get("x") or [])
+        return {"task": _object_array(tasks), "worker": _object_array(workers),
+                "label": np.asarray(labels, dtype=np.int64),
+                "weight": np.asarray(weights, dtype=np.float64)}
+
+    def all_worker_stats(self, keys):
+        """Worker ids (arrival order) and their unscaled statistics."""
+        return self._guarded(self._all_worker_stats, keys)
+
+    def _all_worker_stats(self, keys):
+        self._meta()
+        docs = list(self._coll("workers").find({}, {"s": 1}).sort("o", 1))
+        return (_object_array([doc["_id"] for doc in docs]),
+                self._stat_arrays(docs, keys))
+
+    def drop(self):
+        """Delete this model's state (its four collections) and nothing else."""
+        self._guarded(self._drop)
+
+    def _drop(self):
+        db = self._db()
+        for what in _COLLECTIONS:
+            db.drop_collection(self._name(what))
+        self._use_txn = None  # re-create the indexes on next use
+        self._meta_doc = None
+
+    # ------------------------------------------------------------------
+    # commit
+    def commit(self, batch):
+        """Apply one prepared batch completely, or not at all, and once."""
+        prepared = self._prepare(batch)
+        self._guarded(self._commit, prepared)
+
+    def _commit(self, prepared):
+        self._db()
+        if self._use_txn:
+            self._commit_transaction(prepared)
+        else:
+            self._commit_leased(prepared)
+        self._meta_doc = None
+
+    @staticmethod
+    def _prepare(batch):
+        """The batch as plain lists: what is written, and the WAL record."""
+        meta = _plain_tree(batch["meta"])
+        delta = _plain_tree(batch["meta_delta"])
+        task_ids = _ids(batch["task_ids"])
+        new = batch["new_votes"]
+        from .._votes import lookup
+
+        n_tasks = len(task_ids)
+        vote_task = lookup(_object_array(task_ids),
+                           _object_array(_ids(new["task"])))
+        order = np.argsort(vote_task, kind="stable")
+        bounds = np.searchsorted(vote_task[order], np.arange(n_tasks + 1))
+        vote_worker = _ids(np.asarray(new["worker"], dtype=object)[order])
+        vote_label = np.asarray(new["label"])[order].tolist()
+        vote_weight = np.asarray(new["weight"], dtype=float)[order].tolist()
+        vw, vl, vx = [], [], []
+        for i in range(n_tasks):
+            lo, hi = int(bounds[i]), int(bounds[i + 1])
+            vw.append(vote_worker[lo:hi])
+            vl.append(vote_label[lo:hi])
+            vx.append(vote_weight[lo:hi])
+
+        worker_ids = _ids(batch["worker_ids"])
+        n_workers = len(worker_ids)
+        # arrival order of new workers: first appearance among the new votes
+        # (then the batch's order), as the in-memory store numbers them
+        first = np.full(n_workers, len(vote_worker), dtype=np.int64)
+        if len(new["worker"]):
+            codes = lookup(_object_array(worker_ids),
+                           _object_array(_ids(new["worker"])))
+            np.minimum.at(first, codes, np.arange(len(codes)))
+        rank = np.empty(n_workers, dtype=np.int64)
+        rank[np.lexsort((np.arange(n_workers), first))] = np.arange(n_workers)
+        paths = [[] for _ in range(n_workers)]
+        values = [[] for _ in range(n_workers)]
+        for key, rows in batch["worker_delta"].items():
+            key_paths, key_values = _delta_paths("s." + key, rows)
+            for i in range(n_workers):
+                paths[i].extend(key_paths[i])
+                values[i].extend(key_values[i])
+        return {
+            "bid": str(batch["batch_id"]),
+            "meta": meta,
+            "delta": delta,
+            "prepared_step": int(meta["step"] - delta["step"]),
+            "ndim": {k: len(s) for k, s in batch["worker_stat_shapes"].items()},
+            "tasks": {"ids": task_ids,
+                      "p": np.asarray(batch["posterior"], dtype=float).tolist(),
+                      "g": np.asarray(batch["gold"], dtype=np.int64).tolist(),
+                      "vw": vw, "vl": vl, "vx": vx},
+            "workers": {"ids": worker_ids, "rank": rank.tolist(), "paths": paths,
+                        "values": values},
+        }
+
+    def _plan(self, prepared, doc):
+        """Where the batch lands, given the global document at commit time."""
+        doc = doc or {}
+        stored = doc.get("m")
+        meta = prepared["meta"]
+        if stored is not None:
+            if stored["model"] != meta["model"]:
+                raise ValueError(
+                    f"The store {self.model!r} holds a {stored['model']} model; "
+                    f"this batch is for a {meta['model']}. Use another model "
+                    "name or drop the state."
+                )
+            old, new = list(stored["classes"]), list(meta["classes"])
+            if new[: len(old)] != old:
+                raise ValueError(
+                    f"The store {self.model!r} holds classes {old}; this batch "
+                    f"has classes {new}. Pass the store's classes or drop the "
+                    "state."
+                )
+        elif prepared["prepared_step"] != 0:
+            raise RuntimeError(
+                f"The store {self.model!r} was dropped while this batch was "
+                "prepared; send the batch again."
+            )
+        fresh = (stored["step"] if stored else 0) == prepared["prepared_step"]
+        return {"seq_t": int(doc.get("seq_t", 0)), "seq_w": int(doc.get("seq_w", 0)),
+                "fresh": fresh}
+
+    def _new_global(self, prepared, plan, stored, n_new_tasks):
+        """The global document's new fields."""
+        meta = prepared["meta"]
+        if plan["fresh"]:
+            new = dict(meta)  # nothing committed since the batch was prepared
+        else:  # other batches landed meanwhile: add this one's changes
+            delta = prepared["delta"]
+            new = dict(meta)
+            new["step"] = stored["step"] + delta["step"]
+            new["n_votes"] = stored["n_votes"] + delta["n_votes"]
+            new["n_tasks"] = stored["n_tasks"] + n_new_tasks
+            new["log_scale"] = stored["log_scale"] + delta["log_scale"]
+            stats = {}
+            for key, value in meta["global_stats"].items():
+                shape = np.shape(value)
+                total = _padded(stored["global_stats"].get(key, 0.0), shape)
+                total = total + np.asarray(delta["global_stats"].get(key, 0.0))
+                stats[key] = total.tolist()
+            new["global_stats"] = stats
+        return {"m": new, "format": _FORMAT, "ndim": prepared["ndim"],
+                "seq_t": plan["seq_t"] + len(prepared["tasks"]["ids"]),
+                "seq_w": plan["seq_w"] + len(prepared["workers"]["ids"])}
+
+    def _worker_ops(self, prepared, plan, guard):
+        from pymongo import UpdateOne
+
+        workers = prepared["workers"]
+        ops = []
+        for wid, rank, paths, values in zip(workers["ids"], workers["rank"],
+                                            workers["paths"], workers["values"]):
+            update = {"$setOnInsert": {"o": plan["seq_w"] + rank}}
+            if paths:
+                update["$inc"] = dict(zip(paths, values))
+            query = {"_id": wid}
+            if guard:
+                query["last"] = {"$ne": prepared["bid"]}
+                update["$set"] = {"last": prepared["bid"]}
+            ops.append(UpdateOne(query, update, upsert=True))
+        return ops
+
+    def _task_ops(self, prepared, plan, guard):
+        from pymongo import UpdateOne
+
+        tasks = prepared["tasks"]
+        ops = []
+        for i, tid in enumerate(tasks["ids"]):
+            update = {"$set": {"p": tasks["p"][i], "g": tasks["g"][i]},
+                      "$setOnInsert": {"o": plan["seq_t"] + i}}
+            if tasks["vw"][i]:
+                update["$push"] = {"w": {"$each": tasks["vw"][i]},
+                                   "l": {"$each": tasks["vl"][i]},
+                                   "x": {"$each": tasks["vx"][i]}}
+            query = {"_id": tid}
+            if guard:
+                query["last"] = {"$ne": prepared["bid"]}
+                update["$set"]["last"] = prepared["bid"]
+            ops.append(UpdateOne(query, update, upsert=True))
+        return ops
+
+    def _count_new_tasks(self, prepared, plan, session=None):
+        if plan["fresh"]:
+            return prepared["delta"]["n_tasks"]
+        lo = plan["seq_t"]
+        return self._coll("tasks").count_documents(
+            {"o": {"$gte": lo, "$lt": lo + len(prepared["tasks"]["ids"])}},
+            session=session)
+
+    # -- with transactions ------------------------------------------------
+    def _commit_transaction(self, prepared):
+        from pymongo.errors import DuplicateKeyError
+
+        bid = prepared["bid"]
+
+        def body(session):
+            batches = self._coll("batches")
+            if batches.find_one({"_id": bid}, {"_id": 1}, session=session):
+                return  # applied meanwhile: a no-op
+            doc = self._coll("meta").find_one({"_id": "meta"}, session=session)
+            plan = self._plan(prepared, doc)
+            ops = self._worker_ops(prepared, plan, guard=False)
+            if ops:
+                self._coll("workers").bulk_write(ops, session=session)
+            ops = self._task_ops(prepared, plan, guard=False)
+            if ops:
+                self._coll("tasks").bulk_write(ops, session=session)
+            n_new = self._count_new_tasks(prepared, plan, session)
+            fields = self._new_global(prepared, plan, (doc or {}).get("m"), n_new)
+            self._coll("meta").update_one({"_id": "meta"}, {"$set": fields},
+                                          upsert=True, session=session)
+            batches.insert_one({"_id": bid, "at": time.time()}, session=session)
+
+        try:
+            with self._client.start_session() as session:
+                session.with_transaction(body)
+        except DuplicateKeyError:
+            if not self._is_applied(bid):
+                raise
+
+    # -- without transactions: write lease + write-ahead record ------------
+    @staticmethod
+    def _stale_lock(doc):
+        lock = doc.get("lock")
+        return bool(lock) and lock.get("until", 0) < time.time()
+
+    def _acquire(self, token, batch_id=None):
+        """Take the write lease; roll forward an abandoned batch first.
+
+        Returns the global document as it is under the lease.
+        """
+        from pymongo import ReturnDocument
+        from pymongo.errors import DuplicateKeyError
+
+        meta = self._coll("meta")
+        pause = 0.002
+        give_up = time.monotonic() + self.lease + 10 * self.timeout
+        while True:
+            now = time.time()
+            try:
+                before = meta.find_one_and_update(
+                    {"_id": "meta",
+                     "$or": [{"lock": None}, {"lock.until": {"$lt": now}}]},
+                    {"$set": {"lock": {"token": token, "bid": batch_id,
+                                       "until": now + self.lease}}},
+                    upsert=True, return_document=ReturnDocument.BEFORE)
+                break
+            except DuplicateKeyError:  # held by a live writer
+                if time.monotonic() > give_up:
+                    raise TimeoutError(
+                        f"The write lease of store {self.model!r} was held for "
+                        f"more than {self.lease:g} s; is another writer stuck?"
+                    ) from None
+                time.sleep(pause * (0.5 + random.random()))
+                pause = min(2 * pause, 0.05)
+        before = before or {}
+        abandoned = before.get("lock")
+        if abandoned and abandoned.get("bid"):
+            record = self._coll("batches").find_one({"_id": abandoned["bid"]})
+            if record is not None and record.get("state") == "pending":
+                self._apply(record["plan"], token, release=False)
+            before = meta.find_one({"_id": "meta"}) or {}
+        return before
+
+    def _release(self, token, fields=None):
+        update = dict(fields or {})
+        update["lock"] = None
+        return self._coll("meta").update_one({"_id": "meta", "lock.token": token},
+                                             {"$set": update})
+
+    def _abandon(self, token):
+        """Mark our lease expired so that the next call rolls forward now."""
+        try:
+            self._coll("meta").update_one({"_id": "meta", "lock.token": token},
+                                          {"$set": {"lock.until": 0}})
+        except Exception:  # noqa: BLE001 - the lease expires by itself anyway
+            pass
+
+    def _recover_now(self):
+        token = uuid.uuid4().hex
+        self._acquire(token)
+        self._release(token)
+
+    def _commit_leased(self, prepared):
+        from pymongo.errors import DuplicateKeyError
+
+        token = uuid.uuid4().hex
+        doc = self._acquire(token, prepared["bid"])
+        try:
+            plan = self._plan(prepared, doc)
+            record = {"_id": prepared["bid"], "state": "pending", "at": time.time(),
+                      "plan": {**prepared, "plan": plan, "stored": doc.get("m")}}
+            self._coll("batches").insert_one(record)
+        except DuplicateKeyError:  # applied before: a no-op
+            self._release(token)
+            return
+        except BaseException:
+            self._release(token)
+            raise
+        try:
+            self._apply(record["plan"], token, release=True)
+        except BaseException:
+            self._abandon(token)
+            raise
+
+    def _apply(self, record, token, release):
+        """Write a recorded batch; idempotent, so it can be rolled forward."""
+        from pymongo.errors import BulkWriteError
+
+        plan = record["plan"]
+        for what, ops in (("workers", self._worker_ops(record, plan, guard=True)),
+                          ("tasks", self._task_ops(record, plan, guard=True))):
+            if not ops:
+                continue
+            try:
+                self._coll(what).bulk_write(ops, ordered=False)
+            except BulkWriteError as exc:
+                # 11000 on a guarded upsert: that document has this batch
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != 11000 for error in errors):
+                    raise
+        n_new = self._count_new_tasks(record, plan)
+        fields = self._new_global(record, plan, record.get("stored"), n_new)
+        if release:
+            self._release(token, fields)
+        else:
+            self._coll("meta").update_one({"_id": "meta", "lock.token": token},
+                                          {"$set": fields})
+        self._coll("batches").update_one(
+            {"_id": record["bid"]}, {"$set": {"state": "done"}, "$unset": {"plan": ""}})
+
+
+def _hosts(uri):
+    rest = uri.split("://", 1)[-1]
+    rest = rest.rsplit("@", 1)[-1]
+    return rest.split("/", 1)[0].split("?", 1)[0]
+
+
+def _redact(uri):
+    scheme, _, rest = uri.partition("://")
+    if "@" in rest.split("/", 1)[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}://{rest}"
