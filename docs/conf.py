@@ -14,8 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "sphinxext"))
 
-import skcrowd  # noqa: E402
 import skcrowd_docs  # noqa: E402
+
+import skcrowd  # noqa: E402
 
 # The gallery never talks to a database: an example that can use MongoDB
 # when MONGODB_URI is set runs its in-memory part only.
@@ -131,3 +132,5 @@ def setup(app):
     # before numpydoc (priority 500) rewrites the docstrings
     app.connect("autodoc-process-docstring",
                 skcrowd_docs.escape_type_underscores, priority=400)
+    app.connect("autodoc-skip-member", skcrowd_docs.skip_sklearn_routing)
+    app.connect("missing-reference", skcrowd_docs.resolve_alias)

@@ -41,7 +41,7 @@ DATASETS = ["welinder_bluebirds", "zheng_dog", "zheng_face", "snow_rte",
             "rodrigues_labelme"]
 
 data = {name: load_dataset(name, return_X_y=True) for name in DATASETS}
-for name, (votes, gold) in data.items():
+for name, (votes, _) in data.items():
     print(f"{name:20s} {votes}")
 
 
@@ -62,22 +62,22 @@ def fit_and_score(cls, votes, gold):
 
 accuracy = {}  # method -> {dataset: accuracy}
 seconds = {}   # method -> total fit time
-notes = {}
-for key, cls in AGGREGATORS.items():
+notes = []     # (method, what happened)
+for cls in AGGREGATORS.values():
     if cls().__sklearn_tags__().target_tags.required:
-        notes[cls.__name__] = "needs gold labels in fit: left out"
+        notes.append((cls.__name__, "needs gold labels in fit: left out"))
         continue
     accuracy[cls.__name__], seconds[cls.__name__] = {}, 0.0
     for name, (votes, gold) in data.items():
         try:
             score, fit_seconds, converged = fit_and_score(cls, votes, gold)
         except ValueError as exc:
-            notes[cls.__name__] = f"{name}: {str(exc).splitlines()[0][:70]}"
+            notes.append((cls.__name__, f"{name}: {str(exc).splitlines()[0][:60]}"))
             continue
         accuracy[cls.__name__][name] = score
         seconds[cls.__name__] += fit_seconds
         if not converged:
-            notes[cls.__name__] = f"{name}: stopped at max_iter before converging"
+            notes.append((cls.__name__, f"{name}: stopped at max_iter, not converged"))
 
 # %%
 # The table
@@ -98,7 +98,7 @@ for method, scores in sorted(accuracy.items(),
                      for name in DATASETS)
     print(f"{method:{width}s} {cells} {np.mean(list(scores.values())):7.3f} "
           f"{seconds[method]:8.2f}")
-for method, note in notes.items():
+for method, note in notes:
     print(f"note: {method}: {note}")
 
 # %%

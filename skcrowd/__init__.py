@@ -4,8 +4,12 @@ from ._votes import Votes, as_votes
 from .aggregation import (
     BWA,
     EBCC,
+    GLAD,
     IBCC,
     IWMV,
+    KOS,
+    MACE,
+    MMSR,
     WDS,
     ClusteredDawidSkene,
     DawidSkene,
@@ -17,6 +21,7 @@ from .aggregation import (
     TwoThird,
     VoteProportions,
     Wawa,
+    ZeroBasedSkill,
 )
 from .crowdlab import CrowdLab
 from .learning_from_crowds import LearningFromCrowds
@@ -30,10 +35,14 @@ __all__ = [
     "DawidSkene",
     "DiagonalDawidSkene",
     "EBCC",
+    "GLAD",
     "GoldMajorityVote",
     "IBCC",
     "IWMV",
+    "KOS",
     "LearningFromCrowds",
+    "MACE",
+    "MMSR",
     "MajorityVote",
     "OneCoinDawidSkene",
     "PlantNet",
@@ -42,5 +51,6 @@ __all__ = [
     "Votes",
     "WDS",
     "Wawa",
+    "ZeroBasedSkill",
     "as_votes",
 ]

@@ -329,3 +329,56 @@ def dirichlet_log_table(concentration, prior, table):
                 row_kl += (c - prior[s, k]) * expected - math.lgamma(c)
             kl += row_kl
     return kl
+
+
+# ----------------------------------------------------------------------
+# M-MSR: robust rank-one completion of the workers' covariance
+@njit(cache=True, nogil=True)
+def msr_sweep(values, observed, other, current, n_trim, floor, out):
+    """One half-step of M-MSR: ``out[j]`` is the trimmed mean of the ratios
+    ``values[j, i] / other[i]`` over the observed entries of row ``j`` (the
+    matrices are symmetric: rows are read, contiguous in memory).
+
+    Mean-subsequence-reduced trimming, relative to the current value ``a =
+    current[j]``: the ``n_trim`` smallest ratios below ``a`` (all of them if
+    there are fewer) and the ``n_trim`` largest above ``a`` are dropped. A
+    column without ratios left keeps its value; results are at least
+    ``floor``. ``values`` is a dense, symmetric workers x workers matrix.
+    """
+    n = values.shape[0]
+    buf = np.empty(n)
+    for j in range(n):
+        m = 0
+        for i in range(n):
+            if observed[j, i]:
+                buf[m] = values[j, i] / other[i]
+                m += 1
+        a = current[j]
+        if m == 0:
+            out[j] = a
+            continue
+        # drop the n_trim smallest ratios below a and the n_trim largest
+        # above a: two selections (O(m)) instead of a sort
+        below = 0
+        above = 0
+        total = 0.0
+        for k in range(m):
+            total += buf[k]
+            if buf[k] < a:
+                below += 1
+            elif buf[k] > a:
+                above += 1
+        low = min(below, n_trim)
+        high = min(above, n_trim)
+        if low + high >= m:
+            out[j] = a
+            continue
+        if low > 0:
+            part = np.partition(buf[:m], low - 1)
+            for k in range(low):
+                total -= part[k]
+        if high > 0:
+            part = np.partition(buf[:m], m - high)
+            for k in range(m - high, m):
+                total -= part[k]
+        out[j] = max(total / (m - low - high), floor)

@@ -213,7 +213,8 @@ class _VoteTables:
         # every labeled item when no item has more than one (e.g. a single
         # annotator)
         multi = self.n_votes > 1 + 1e-12
-        self.multi = multi if multi.any() else self.labeled
+        self.no_overlap = not multi.any()
+        self.multi = self.labeled if self.no_overlap else multi
         # agreement of each annotator with the other annotators of the same
         # items: sum_v w_v (C[i, l_v] - w_v) / sum_v w_v (n_i - w_v)
         w = votes.weight
@@ -233,10 +234,17 @@ def _crowdlab_pass(tables, probs, consensus):
     votes = tables.votes
     n, k = votes.n_tasks, votes.n_classes
     multi = tables.multi
-    # probability that a vote equals the consensus, on the tested items
+    # probability that a vote equals the consensus, on the tested items;
+    # when no item has two votes the consensus starts as the votes
+    # themselves, so the votes' agreement with the model stands in
     agreement = tables.counts[np.arange(n), consensus] / np.where(
         tables.labeled, tables.n_votes, np.nan)
-    p_agree = float(np.mean(agreement[multi]))
+    if tables.no_overlap:
+        top = probs.mean(axis=0).argmax(axis=1)
+        hits = votes.weight * (votes.label == top[votes.task])
+        p_agree = float(hits.sum() / votes.weight.sum())
+    else:
+        p_agree = float(np.mean(agreement[multi]))
     p_other = (1.0 - p_agree) / max(k - 1, 1)
     # error of always answering the most common consensus class
     shares = np.bincount(consensus[multi], minlength=k) / multi.sum()
@@ -321,14 +329,17 @@ def _scores(tables, state, consensus):
     worst = _argmax_ties_by(-rate, seen)
     # one score per (item, annotator); repeated answers are averaged. Votes
     # are sorted by item, so task_ptr is the CSR row pointer.
-    shape = (n, n_workers)
-    label_quality = sparse.csr_array((w * vote_quality, votes.worker, votes.task_ptr),
-                                     shape=shape)
-    label_quality.sum_duplicates()
+    # (scipy keeps the index arrays it is given and sum_duplicates rewrites
+    # them in place: pass copies, never the votes' own arrays)
+    def per_pair(values):
+        matrix = sparse.csr_array((values, votes.worker.copy(), votes.task_ptr.copy()),
+                                  shape=(n, n_workers))
+        matrix.sum_duplicates()
+        return matrix
+
+    label_quality = per_pair(w * vote_quality)
     if label_quality.nnz != votes.n_votes or not np.all(w == 1.0):
-        pair_weight = sparse.csr_array((w, votes.worker, votes.task_ptr), shape=shape)
-        pair_weight.sum_duplicates()
-        label_quality.data /= np.maximum(pair_weight.data, 1e-300)
+        label_quality.data /= np.maximum(per_pair(w).data, 1e-300)
     return Bunch(
         consensus_quality=posterior[np.arange(n), consensus],
         label_quality=label_quality,

@@ -57,7 +57,10 @@ class LearningFromCrowds(_CrowdClassifier):
     ----------
     estimator : estimator object, default=None
         A classifier with ``predict_proba`` whose ``fit`` accepts
-        ``sample_weight``; None means ``LogisticRegression()``.
+        ``sample_weight``; None means ``LogisticRegression()``. One clone is
+        refitted at every M-step, so with ``warm_start=True`` (e.g.
+        ``LogisticRegression(warm_start=True)``) each fit starts from the
+        previous one.
     alpha : float, default=0.01
         Additive smoothing of the confusion counts (as in
         :class:`~skcrowd.DawidSkene`); positive.
@@ -139,14 +142,12 @@ class LearningFromCrowds(_CrowdClassifier):
         self.verbose = verbose
         self.missing_label = missing_label
 
-    def _fit_soft(self, X_lab, soft):
-        """Fit a clone of the estimator on soft labels via sample_weight."""
-        n_lab, n_classes = soft.shape
+    def _fit_soft(self, model, X_lab, soft):
+        """Fit ``model`` on soft labels: each item once per class, weighted by
+        its probability (negligible ones left out)."""
         item, klass = np.nonzero(soft > _MIN_SOFT_WEIGHT)
-        return clone(self._get_estimator()).fit(
-            _safe_indexing(X_lab, item), self.classes_[klass],
-            sample_weight=soft[item, klass],
-        )
+        return model.fit(_safe_indexing(X_lab, item), self.classes_[klass],
+                         sample_weight=soft[item, klass])
 
     def _class_proba(self, model, X):
         """predict_proba of ``model`` with one column per class of classes_."""
@@ -190,6 +191,9 @@ class LearningFromCrowds(_CrowdClassifier):
         clamp = np.full(votes.n_tasks, -1, dtype=np.int32)
         uniform = np.full(n_classes, 1.0 / n_classes)
         posterior = normalize_rows(vote_counts(votes), uniform)
+        # one clone refitted at every M-step (an estimator with
+        # warm_start=True then starts from the previous solution)
+        model = clone(estimator)
         history = []
         self.converged_ = False
         previous = -np.inf
@@ -198,7 +202,7 @@ class LearningFromCrowds(_CrowdClassifier):
             # M-step: confusion matrices, then the classifier on soft labels
             params = ds._m_step(ds._stats(votes, posterior))
             params["class_prior"] = uniform
-            model = self._fit_soft(X_lab, posterior[rows])
+            model = self._fit_soft(model, X_lab, posterior[rows])
             # E-step: classifier probability x likelihood of the votes
             prior = self._class_proba(model, X)
             vote_post, _, log_lik = ds._e_step(votes, params, clamp, accumulate=False)

@@ -206,7 +206,7 @@ def test_unseen_worker_is_the_population_average(cls):
     expected = model._e_step(
         Votes([0], [4], [2], task_ids=["t"], worker_ids=list(range(5)),
               classes=model.classes_),
-        params, np.array([-1]), accumulate=False)[0]
+        params, np.array([-1], dtype=np.int32), accumulate=False)[0]
     np.testing.assert_allclose(model.predict_proba(new), expected)
 
 
@@ -306,7 +306,8 @@ def li_accuracy(model, name):
 def accuracy_table():
     # EBCC: Li et al. keep the best evidence lower bound of 40 random
     # restarts; 10 restarts (seeded) keep the test fast.
-    models = {IBCC: IBCC(), BWA: BWA(), EBCC: EBCC(n_init=10, random_state=0)}
+    models = {IBCC: IBCC(), BWA: BWA(),
+              EBCC: EBCC(n_init=10, random_state=0, n_jobs=2)}
     return {cls: {name: li_accuracy(model, name) for name in PUBLISHED}
             for cls, model in models.items()}
 

@@ -7,6 +7,10 @@ from .dawid_skene import (
     DiagonalDawidSkene,
     OneCoinDawidSkene,
 )
+from .glad import GLAD
+from .kos import KOS
+from .mace import MACE
+from .mmsr import MMSR
 from .vote import (
     IWMV,
     GoldMajorityVote,
@@ -17,6 +21,7 @@ from .vote import (
     Wawa,
 )
 from .weighted_dawid_skene import WDS
+from .zero_based_skill import ZeroBasedSkill
 
 __all__ = [
     "AGGREGATORS",
@@ -25,9 +30,13 @@ __all__ = [
     "DawidSkene",
     "DiagonalDawidSkene",
     "EBCC",
+    "GLAD",
     "GoldMajorityVote",
     "IBCC",
     "IWMV",
+    "KOS",
+    "MACE",
+    "MMSR",
     "MajorityVote",
     "OneCoinDawidSkene",
     "PlantNet",
@@ -35,6 +44,7 @@ __all__ = [
     "VoteProportions",
     "WDS",
     "Wawa",
+    "ZeroBasedSkill",
     "aggregator_name",
     "get_aggregator",
 ]
@@ -56,6 +66,11 @@ AGGREGATORS = {
     "ibcc": IBCC,
     "ebcc": EBCC,
     "bwa": BWA,
+    "glad": GLAD,
+    "mace": MACE,
+    "kos": KOS,
+    "mmsr": MMSR,
+    "zero_based_skill": ZeroBasedSkill,
 }
 
 

@@ -3,7 +3,7 @@
 Layout: one model is four collections named after it in one database,
 ``<model>.meta``, ``<model>.workers``, ``<model>.tasks`` and
 ``<model>.batches``, so :meth:`MongoStore.drop` of one model never touches
-another. Every document holds plain numbers and strings only:
+another. Every document holds plain numbers, strings and lists of them:
 
 ``<model>.meta``, one document (``_id: "meta"``)
     ``m``: the model's global state exactly as the online driver describes it
@@ -11,12 +11,11 @@ another. Every document holds plain numbers and strings only:
     statistics, task and vote counters, global statistics as nested lists);
     ``seq_t`` / ``seq_w``: the next arrival index of a task / worker;
     ``ndim``: the number of class axes of each per-worker statistic;
-    ``lock``: the write lease of the commit protocol without transactions.
+    ``lock``: the write lease (commits without transactions).
 ``<model>.workers``, one document per worker
     ``_id``: the worker id; ``o``: its arrival index (the id -> index map);
-    ``s``: its unscaled statistics, each a nested object keyed by class code
-    (``{"confusion_counts": {"0": {"0": 3.5, "2": 1.0}}}``; absent = 0), so
-    that ``$inc`` can add to any entry, a new class included, atomically.
+    ``s``: its unscaled statistics, ``{name: nested lists}`` (written when
+    the model had fewer classes: shorter lists, read zero-padded).
 ``<model>.tasks``, one document per task
     ``_id``: the task id; ``o``: its arrival index; ``w``, ``l``, ``x``: its
     kept votes (worker ids, label codes, weights); ``p``: its latest
@@ -27,7 +26,7 @@ another. Every document holds plain numbers and strings only:
     all applied (the write-ahead record).
 
 Indexes: ``_id`` (unique) everywhere, and ``o`` on workers and tasks (reading
-everything in arrival order, counting a batch's new tasks).
+everything in arrival order).
 """
 
 import math
@@ -47,10 +46,18 @@ _IN_CHUNK = 128  # ids per `$in` query (some servers match `$in` linearly)
 _DB_FORBIDDEN = set('/\\. "$*<>:|?\x00')
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COLLECTIONS = ("meta", "workers", "tasks", "batches")
+_FIELDS = {"tasks": {"w": 1, "l": 1, "x": 1, "g": 1, "p": 1}, "workers": {"s": 1}}
 
 
 class StoreUnavailableError(ConnectionError):
-    """The MongoDB server could not be reached within the store's timeout."""
+    """The MongoDB server could not be reached within the store's timeout.
+
+    Examples
+    --------
+    >>> from skcrowd.stores import StoreUnavailableError
+    >>> issubclass(StoreUnavailableError, ConnectionError)
+    True
+    """
 
 
 def _plain(value):
@@ -92,24 +99,6 @@ def _object_array(values):
     return out
 
 
-def _fill(target, node):
-    """Write a nested ``{"i": {"j": value}}`` object into an array."""
-    if target.ndim == 0:
-        if isinstance(node, int | float):
-            target[()] = node
-        return
-    if not isinstance(node, dict):
-        return
-    for key, child in node.items():
-        index = int(key)
-        if index < target.shape[0]:
-            if target.ndim == 1:
-                if isinstance(child, int | float):
-                    target[index] = child
-            else:
-                _fill(target[index], child)
-
-
 def _padded(values, shape):
     """``values`` (nested lists) zero-padded at the end of each axis."""
     array = np.asarray(values, dtype=float)
@@ -118,24 +107,6 @@ def _padded(values, shape):
     out = np.zeros(shape)
     out[tuple(slice(0, n) for n in array.shape)] = array
     return out
-
-
-def _delta_paths(prefix, rows):
-    """Per row, the dotted paths and values of its non-zero entries."""
-    rows = np.asarray(rows, dtype=float)
-    paths = [[] for _ in range(len(rows))]
-    values = [[] for _ in range(len(rows))]
-    nonzero = np.nonzero(rows)
-    if not len(nonzero[0]):
-        return paths, values
-    entries = rows[nonzero].tolist()
-    coords = [axis.tolist() for axis in nonzero]
-    for k, value in enumerate(entries):
-        row = coords[0][k]
-        suffix = "".join("." + str(axis[k]) for axis in coords[1:])
-        paths[row].append(prefix + suffix)
-        values[row].append(value)
-    return paths, values
 
 
 _LISTENER = []
@@ -304,11 +275,13 @@ class MongoStore:
         self._pid = None
         self._use_txn = None
         self._meta_doc = None
+        self._read = None
         self.command_counts = Counter()
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        for key in ("_client", "_pid", "_use_txn", "_meta_doc", "command_counts"):
+        for key in ("_client", "_pid", "_use_txn", "_meta_doc", "_read",
+                    "command_counts"):
             state.pop(key, None)
         return state
 
@@ -415,13 +388,21 @@ class MongoStore:
             doc = self._meta_doc
         return 0 if doc is None or doc.get("m") is None else len(doc["m"]["classes"])
 
-    def _find_ids(self, what, ids, projection):
+    def _find_ids(self, what, ids, projection, session=None):
         coll = self._coll(what)
         docs = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start: start + _IN_CHUNK]
-            docs.extend(coll.find({"_id": {"$in": chunk}}, projection))
+            docs.extend(coll.find({"_id": {"$in": chunk}}, projection,
+                                  session=session))
         return {doc["_id"]: doc for doc in docs}
+
+    def _remember(self, what, ids, found):
+        """Keep what was read for the coming commit (see ``_current``)."""
+        if self._read is None:
+            self._read = {}
+        self._read[what] = found
+        self._read[what + "_ids"] = set(ids)
 
     def task_state(self, task_ids):
         """Kept votes (as ids and label codes), gold codes and posteriors."""
@@ -429,8 +410,8 @@ class MongoStore:
 
     def _task_state(self, task_ids):
         ids = _ids(task_ids)
-        found = self._find_ids("tasks", ids, {"w": 1, "l": 1, "x": 1, "g": 1,
-                                              "p": 1})
+        found = self._find_ids("tasks", ids, _FIELDS["tasks"])
+        self._remember("tasks", ids, found)
         n_classes = self._n_classes()
         known = np.zeros(len(ids), dtype=bool)
         gold = np.full(len(ids), -1, dtype=np.int64)
@@ -455,21 +436,22 @@ class MongoStore:
         return {"known": known, "votes": votes, "gold": gold,
                 "posterior": posterior}
 
-    def _stat_arrays(self, docs, keys):
-        n_classes = self._n_classes()
-        ndim = (self._meta_doc or {}).get("ndim", {})
+    def _stat_arrays(self, docs, keys, n_classes=None, ndim=None):
+        """Statistics of worker documents (None: a new worker, zeros)."""
+        if n_classes is None:
+            n_classes = self._n_classes()
+        if ndim is None:
+            ndim = (self._meta_doc or {}).get("ndim", {})
         out = {}
         for key in keys:
             shape = (n_classes,) * ndim.get(key, 0)
             rows = np.zeros((len(docs), *shape))
             for i, doc in enumerate(docs):
-                node = (doc or {}).get("s", {}).get(key)
-                if node is None:
+                value = (doc or {}).get("s", {}).get(key)
+                if value is None:
                     continue
-                if shape:
-                    _fill(rows[i], node)
-                elif isinstance(node, int | float):
-                    rows[i] = node
+                value = np.asarray(value, dtype=float)
+                rows[(i, *(slice(0, n) for n in value.shape))] = value
             out[key] = rows
         return out
 
@@ -479,7 +461,8 @@ class MongoStore:
 
     def _worker_stats(self, worker_ids, keys):
         ids = _ids(worker_ids)
-        found = self._find_ids("workers", ids, {"s": 1})
+        found = self._find_ids("workers", ids, _FIELDS["workers"])
+        self._remember("workers", ids, found)
         return self._stat_arrays([found.get(w) for w in ids], keys)
 
     def all_tasks(self):
@@ -533,14 +516,17 @@ class MongoStore:
         for what in _COLLECTIONS:
             db.drop_collection(self._name(what))
         self._use_txn = None  # re-create the indexes on next use
-        self._meta_doc = None
+        self._meta_doc = self._read = None
 
     # ------------------------------------------------------------------
     # commit
     def commit(self, batch):
         """Apply one prepared batch completely, or not at all, and once."""
         prepared = self._prepare(batch)
-        self._guarded(self._commit, prepared)
+        try:
+            self._guarded(self._commit, prepared)
+        finally:
+            self._meta_doc = self._read = None
 
     def _commit(self, prepared):
         self._db()
@@ -548,66 +534,68 @@ class MongoStore:
             self._commit_transaction(prepared)
         else:
             self._commit_leased(prepared)
-        self._meta_doc = None
 
     @staticmethod
     def _prepare(batch):
-        """The batch as plain lists: what is written, and the WAL record."""
+        """The batch's ids and values as plain Python, votes grouped by task."""
+        from .._votes import lookup
+
         meta = _plain_tree(batch["meta"])
         delta = _plain_tree(batch["meta_delta"])
         task_ids = _ids(batch["task_ids"])
         new = batch["new_votes"]
-        from .._votes import lookup
-
         n_tasks = len(task_ids)
-        vote_task = lookup(_object_array(task_ids),
-                           _object_array(_ids(new["task"])))
+        vote_task = lookup(_object_array(task_ids), _object_array(_ids(new["task"])))
         order = np.argsort(vote_task, kind="stable")
-        bounds = np.searchsorted(vote_task[order], np.arange(n_tasks + 1))
+        bounds = np.searchsorted(vote_task[order], np.arange(n_tasks + 1)).tolist()
         vote_worker = _ids(np.asarray(new["worker"], dtype=object)[order])
-        vote_label = np.asarray(new["label"])[order].tolist()
+        vote_label = np.asarray(new["label"], dtype=np.int64)[order].tolist()
         vote_weight = np.asarray(new["weight"], dtype=float)[order].tolist()
-        vw, vl, vx = [], [], []
-        for i in range(n_tasks):
-            lo, hi = int(bounds[i]), int(bounds[i + 1])
-            vw.append(vote_worker[lo:hi])
-            vl.append(vote_label[lo:hi])
-            vx.append(vote_weight[lo:hi])
 
         worker_ids = _ids(batch["worker_ids"])
         n_workers = len(worker_ids)
-        # arrival order of new workers: first appearance among the new votes
-        # (then the batch's order), as the in-memory store numbers them
+        # arrival order of new workers: first appearance among the new votes,
+        # then the batch's order (as the in-memory store numbers them)
         first = np.full(n_workers, len(vote_worker), dtype=np.int64)
-        if len(new["worker"]):
+        if len(vote_worker):
             codes = lookup(_object_array(worker_ids),
                            _object_array(_ids(new["worker"])))
             np.minimum.at(first, codes, np.arange(len(codes)))
         rank = np.empty(n_workers, dtype=np.int64)
         rank[np.lexsort((np.arange(n_workers), first))] = np.arange(n_workers)
-        paths = [[] for _ in range(n_workers)]
-        values = [[] for _ in range(n_workers)]
-        for key, rows in batch["worker_delta"].items():
-            key_paths, key_values = _delta_paths("s." + key, rows)
-            for i in range(n_workers):
-                paths[i].extend(key_paths[i])
-                values[i].extend(key_values[i])
         return {
             "bid": str(batch["batch_id"]),
             "meta": meta,
             "delta": delta,
             "prepared_step": int(meta["step"] - delta["step"]),
-            "ndim": {k: len(s) for k, s in batch["worker_stat_shapes"].items()},
-            "tasks": {"ids": task_ids,
-                      "p": np.asarray(batch["posterior"], dtype=float).tolist(),
-                      "g": np.asarray(batch["gold"], dtype=np.int64).tolist(),
-                      "vw": vw, "vl": vl, "vx": vx},
-            "workers": {"ids": worker_ids, "rank": rank.tolist(), "paths": paths,
-                        "values": values},
+            "ndim": {k: len(v) for k, v in batch["worker_stat_shapes"].items()},
+            "task_ids": task_ids,
+            "p": np.asarray(batch["posterior"], dtype=float).tolist(),
+            "g": np.asarray(batch["gold"], dtype=np.int64).tolist(),
+            "votes": [(vote_worker[lo:hi], vote_label[lo:hi], vote_weight[lo:hi])
+                      for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
+            "worker_ids": worker_ids,
+            "rank": rank.tolist(),
+            "worker_delta": {k: np.asarray(v, dtype=float)
+                             for k, v in batch["worker_delta"].items()},
         }
 
-    def _plan(self, prepared, doc):
-        """Where the batch lands, given the global document at commit time."""
+    def _current(self, what, ids, fresh, session):
+        """The stored documents of ``ids``: from this process's read of them
+        for the batch when nothing was committed since, else read now."""
+        read = self._read or {}
+        docs = read.get(what)
+        if fresh and docs is not None and set(ids) <= read[what + "_ids"]:
+            return docs
+        return self._find_ids(what, ids, _FIELDS[what], session=session)
+
+    def _plan(self, prepared, doc, session=None):
+        """Every document the batch writes, with its full new content.
+
+        Called while no other batch can commit (under the write lease or in a
+        transaction): the new values are the current ones plus the batch's
+        changes, and writing them again is harmless (a roll-forward).
+        """
         doc = doc or {}
         stored = doc.get("m")
         meta = prepared["meta"]
@@ -630,76 +618,87 @@ class MongoStore:
                 f"The store {self.model!r} was dropped while this batch was "
                 "prepared; send the batch again."
             )
+        # nothing committed since the driver read the state for this batch?
         fresh = (stored["step"] if stored else 0) == prepared["prepared_step"]
-        return {"seq_t": int(doc.get("seq_t", 0)), "seq_w": int(doc.get("seq_w", 0)),
-                "fresh": fresh}
+        seq_t, seq_w = int(doc.get("seq_t", 0)), int(doc.get("seq_w", 0))
+        n_classes = len(meta["classes"])
 
-    def _new_global(self, prepared, plan, stored, n_new_tasks):
-        """The global document's new fields."""
-        meta = prepared["meta"]
-        if plan["fresh"]:
-            new = dict(meta)  # nothing committed since the batch was prepared
+        worker_ids = prepared["worker_ids"]
+        workers_now = self._current("workers", worker_ids, fresh, session)
+        found = [workers_now.get(w) for w in worker_ids]
+        totals = self._stat_arrays(found, list(prepared["worker_delta"]), n_classes,
+                                   prepared["ndim"])
+        for key, delta in prepared["worker_delta"].items():
+            totals[key] = (totals[key] + delta).tolist()
+        new_workers, set_workers = [], []
+        for i, wid in enumerate(worker_ids):
+            stats = {key: rows[i] for key, rows in totals.items()}
+            if found[i] is None:
+                new_workers.append({"_id": wid, "o": seq_w + prepared["rank"][i],
+                                    "s": stats})
+            else:
+                set_workers.append([wid, {"s": stats}])
+
+        task_ids = prepared["task_ids"]
+        tasks_now = self._current("tasks", task_ids, fresh, session)
+        new_tasks, set_tasks = [], []
+        for i, tid in enumerate(task_ids):
+            voters, labels, weights = prepared["votes"][i]
+            now = tasks_now.get(tid)
+            if now is None:
+                new_tasks.append({"_id": tid, "o": seq_t + i, "w": voters,
+                                  "l": labels, "x": weights,
+                                  "p": prepared["p"][i], "g": prepared["g"][i]})
+                continue
+            fields = {"p": prepared["p"][i], "g": prepared["g"][i]}
+            if voters:
+                fields["w"] = list(now.get("w") or []) + voters
+                fields["l"] = list(now.get("l") or []) + labels
+                fields["x"] = list(now.get("x") or []) + weights
+            set_tasks.append([tid, fields])
+
+        if fresh:
+            global_state = meta  # exactly what the driver computed
         else:  # other batches landed meanwhile: add this one's changes
             delta = prepared["delta"]
-            new = dict(meta)
-            new["step"] = stored["step"] + delta["step"]
-            new["n_votes"] = stored["n_votes"] + delta["n_votes"]
-            new["n_tasks"] = stored["n_tasks"] + n_new_tasks
-            new["log_scale"] = stored["log_scale"] + delta["log_scale"]
+            global_state = dict(meta)
+            global_state["step"] = stored["step"] + delta["step"]
+            global_state["n_votes"] = stored["n_votes"] + delta["n_votes"]
+            global_state["n_tasks"] = stored["n_tasks"] + len(new_tasks)
+            global_state["log_scale"] = stored["log_scale"] + delta["log_scale"]
             stats = {}
             for key, value in meta["global_stats"].items():
-                shape = np.shape(value)
-                total = _padded(stored["global_stats"].get(key, 0.0), shape)
-                total = total + np.asarray(delta["global_stats"].get(key, 0.0))
-                stats[key] = total.tolist()
-            new["global_stats"] = stats
-        return {"m": new, "format": _FORMAT, "ndim": prepared["ndim"],
-                "seq_t": plan["seq_t"] + len(prepared["tasks"]["ids"]),
-                "seq_w": plan["seq_w"] + len(prepared["workers"]["ids"])}
+                total = _padded(stored["global_stats"].get(key, 0.0), np.shape(value))
+                stats[key] = (total + np.asarray(
+                    delta["global_stats"].get(key, 0.0))).tolist()
+            global_state["global_stats"] = stats
+        return {
+            "new": {"workers": new_workers, "tasks": new_tasks},
+            "set": {"workers": set_workers, "tasks": set_tasks},
+            "fields": {"m": global_state, "format": _FORMAT, "ndim": prepared["ndim"],
+                       "seq_t": seq_t + len(task_ids),
+                       "seq_w": seq_w + len(worker_ids)},
+        }
 
-    def _worker_ops(self, prepared, plan, guard):
-        from pymongo import UpdateOne
+    def _write(self, plan, session=None, replay=False):
+        """One bulk write per collection (inserts of new documents, ``$set``
+        of changed ones)."""
+        from pymongo import InsertOne, UpdateOne
+        from pymongo.errors import BulkWriteError
 
-        workers = prepared["workers"]
-        ops = []
-        for wid, rank, paths, values in zip(workers["ids"], workers["rank"],
-                                            workers["paths"], workers["values"]):
-            update = {"$setOnInsert": {"o": plan["seq_w"] + rank}}
-            if paths:
-                update["$inc"] = dict(zip(paths, values))
-            query = {"_id": wid}
-            if guard:
-                query["last"] = {"$ne": prepared["bid"]}
-                update["$set"] = {"last": prepared["bid"]}
-            ops.append(UpdateOne(query, update, upsert=True))
-        return ops
-
-    def _task_ops(self, prepared, plan, guard):
-        from pymongo import UpdateOne
-
-        tasks = prepared["tasks"]
-        ops = []
-        for i, tid in enumerate(tasks["ids"]):
-            update = {"$set": {"p": tasks["p"][i], "g": tasks["g"][i]},
-                      "$setOnInsert": {"o": plan["seq_t"] + i}}
-            if tasks["vw"][i]:
-                update["$push"] = {"w": {"$each": tasks["vw"][i]},
-                                   "l": {"$each": tasks["vl"][i]},
-                                   "x": {"$each": tasks["vx"][i]}}
-            query = {"_id": tid}
-            if guard:
-                query["last"] = {"$ne": prepared["bid"]}
-                update["$set"]["last"] = prepared["bid"]
-            ops.append(UpdateOne(query, update, upsert=True))
-        return ops
-
-    def _count_new_tasks(self, prepared, plan, session=None):
-        if plan["fresh"]:
-            return prepared["delta"]["n_tasks"]
-        lo = plan["seq_t"]
-        return self._coll("tasks").count_documents(
-            {"o": {"$gte": lo, "$lt": lo + len(prepared["tasks"]["ids"])}},
-            session=session)
+        for what in ("workers", "tasks"):
+            ops = [InsertOne(dict(doc)) for doc in plan["new"][what]]
+            ops += [UpdateOne({"_id": key}, {"$set": fields})
+                    for key, fields in plan["set"][what]]
+            if not ops:
+                continue
+            try:
+                self._coll(what).bulk_write(ops, ordered=False, session=session)
+            except BulkWriteError as exc:
+                # rolling forward: a document this batch inserted already
+                errors = exc.details.get("writeErrors", [])
+                if not replay or any(e.get("code") != 11000 for e in errors):
+                    raise
 
     # -- with transactions ------------------------------------------------
     def _commit_transaction(self, prepared):
@@ -712,25 +711,25 @@ class MongoStore:
             if batches.find_one({"_id": bid}, {"_id": 1}, session=session):
                 return  # applied meanwhile: a no-op
             doc = self._coll("meta").find_one({"_id": "meta"}, session=session)
-            plan = self._plan(prepared, doc)
-            ops = self._worker_ops(prepared, plan, guard=False)
-            if ops:
-                self._coll("workers").bulk_write(ops, session=session)
-            ops = self._task_ops(prepared, plan, guard=False)
-            if ops:
-                self._coll("tasks").bulk_write(ops, session=session)
-            n_new = self._count_new_tasks(prepared, plan, session)
-            fields = self._new_global(prepared, plan, (doc or {}).get("m"), n_new)
-            self._coll("meta").update_one({"_id": "meta"}, {"$set": fields},
+            plan = self._plan(prepared, doc, session)
+            self._write(plan, session)
+            self._coll("meta").update_one({"_id": "meta"}, {"$set": plan["fields"]},
                                           upsert=True, session=session)
             batches.insert_one({"_id": bid, "at": time.time()}, session=session)
 
-        try:
-            with self._client.start_session() as session:
-                session.with_transaction(body)
-        except DuplicateKeyError:
-            if not self._is_applied(bid):
-                raise
+        for attempt in range(5):
+            try:
+                with self._client.start_session() as session:
+                    session.with_transaction(body)
+                return
+            except DuplicateKeyError:
+                # a concurrent batch inserted the same task or worker first,
+                # or this batch was applied meanwhile: read again and retry
+                if self._is_applied(bid) or attempt == 4:
+                    if self._is_applied(bid):
+                        return
+                    raise
+                self._read = None
 
     # -- without transactions: write lease + write-ahead record ------------
     @staticmethod
@@ -772,15 +771,15 @@ class MongoStore:
         if abandoned and abandoned.get("bid"):
             record = self._coll("batches").find_one({"_id": abandoned["bid"]})
             if record is not None and record.get("state") == "pending":
-                self._apply(record["plan"], token, release=False)
+                self._apply(record["plan"], record["_id"], token, release=False)
             before = meta.find_one({"_id": "meta"}) or {}
         return before
 
     def _release(self, token, fields=None):
         update = dict(fields or {})
         update["lock"] = None
-        return self._coll("meta").update_one({"_id": "meta", "lock.token": token},
-                                             {"$set": update})
+        self._coll("meta").update_one({"_id": "meta", "lock.token": token},
+                                      {"$set": update})
 
     def _abandon(self, token):
         """Mark our lease expired so that the next call rolls forward now."""
@@ -802,9 +801,9 @@ class MongoStore:
         doc = self._acquire(token, prepared["bid"])
         try:
             plan = self._plan(prepared, doc)
-            record = {"_id": prepared["bid"], "state": "pending", "at": time.time(),
-                      "plan": {**prepared, "plan": plan, "stored": doc.get("m")}}
-            self._coll("batches").insert_one(record)
+            self._coll("batches").insert_one(
+                {"_id": prepared["bid"], "state": "pending", "at": time.time(),
+                 "plan": plan})
         except DuplicateKeyError:  # applied before: a no-op
             self._release(token)
             return
@@ -812,36 +811,21 @@ class MongoStore:
             self._release(token)
             raise
         try:
-            self._apply(record["plan"], token, release=True)
+            self._apply(plan, prepared["bid"], token, release=True)
         except BaseException:
             self._abandon(token)
             raise
 
-    def _apply(self, record, token, release):
+    def _apply(self, plan, batch_id, token, release):
         """Write a recorded batch; idempotent, so it can be rolled forward."""
-        from pymongo.errors import BulkWriteError
-
-        plan = record["plan"]
-        for what, ops in (("workers", self._worker_ops(record, plan, guard=True)),
-                          ("tasks", self._task_ops(record, plan, guard=True))):
-            if not ops:
-                continue
-            try:
-                self._coll(what).bulk_write(ops, ordered=False)
-            except BulkWriteError as exc:
-                # 11000 on a guarded upsert: that document has this batch
-                errors = exc.details.get("writeErrors", [])
-                if any(error.get("code") != 11000 for error in errors):
-                    raise
-        n_new = self._count_new_tasks(record, plan)
-        fields = self._new_global(record, plan, record.get("stored"), n_new)
+        self._write(plan, replay=True)
         if release:
-            self._release(token, fields)
+            self._release(token, plan["fields"])
         else:
             self._coll("meta").update_one({"_id": "meta", "lock.token": token},
-                                          {"$set": fields})
+                                          {"$set": plan["fields"]})
         self._coll("batches").update_one(
-            {"_id": record["bid"]}, {"$set": {"state": "done"}, "$unset": {"plan": ""}})
+            {"_id": batch_id}, {"$set": {"state": "done"}, "$unset": {"plan": ""}})
 
 
 def _hosts(uri):
