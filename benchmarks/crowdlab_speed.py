@@ -177,7 +177,8 @@ def main(argv=None):
                     print(f"{n_annotators:>10} {name:<26} error: {res['error']}")
                     continue
                 print(f"{n_annotators:>10} {name:<26} {_fmt(res['seconds'], 's')} "
-                      f"{_fmt(res['traced_peak_mb'], 'MB')} {_fmt(res['peak_mb'], 'MB')}")
+                      f"{_fmt(res['traced_peak_mb'], 'MB')} "
+                      f"{_fmt(res['peak_mb'], 'MB')}")
             mine = results["votes"]
             cl = None
             if not args.no_cleanlab:

@@ -101,8 +101,8 @@ def _drop_silent_annotators(votes, stacklevel=3):
     new_code = np.cumsum(~silent) - 1
     keep = ~silent[votes.worker]
     return Votes(votes.task[keep], new_code[votes.worker[keep]], votes.label[keep],
-                 votes.weight[keep], task_ids=votes.task_ids, worker_ids=votes.worker_ids[~silent],
-                 classes=votes.classes)
+                 votes.weight[keep], task_ids=votes.task_ids,
+                 worker_ids=votes.worker_ids[~silent], classes=votes.classes)
 
 
 def _check_pred_probs(pred_probs, n_tasks, n_classes=None, name="pred_probs"):
@@ -707,7 +707,8 @@ def active_learning_scores(votes=None, pred_probs=None, *, pred_probs_unlabeled=
             raise ValueError("pred_probs needs the votes of its items; pass votes.")
         if pred_probs_unlabeled is None:
             raise ValueError("Pass votes and pred_probs, or pred_probs_unlabeled.")
-        unl = _check_pred_probs(pred_probs_unlabeled, np.shape(pred_probs_unlabeled)[-2],
+        unl = _check_pred_probs(pred_probs_unlabeled,
+                                np.shape(pred_probs_unlabeled)[-2],
                                 name="pred_probs_unlabeled")
         k = unl.shape[2]
         model_weight = np.ones(len(unl))
@@ -1137,8 +1138,8 @@ class CrowdLab(_CrowdClassifier):
             aggregator = clone(self.aggregator)
             if not isinstance(aggregator, BaseAggregator):
                 raise TypeError(
-                    "aggregator must be a skcrowd aggregator (a BaseAggregator, "
-                    f"e.g. MajorityVote or DawidSkene); got {type(aggregator).__name__}."
+                    "aggregator must be a skcrowd aggregator (a BaseAggregator, e.g. "
+                    f"MajorityVote or DawidSkene); got {type(aggregator).__name__}."
                 )
         aggregator.fit(votes)
         columns = lookup(self.classes_, aggregator.classes_)

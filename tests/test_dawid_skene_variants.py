@@ -118,7 +118,7 @@ def test_too_many_clusters_is_an_error():
 # ----------------------------------------------------------------------
 # both
 @pytest.mark.parametrize("cls", MODELS)
-@pytest.mark.parametrize("dataset", ["zheng_dog", "act_sp"])
+@pytest.mark.parametrize("dataset", ["zheng_dog", "act_cf_amt"])
 @pytest.mark.parametrize("init", ["majority", "random"])
 def test_objective_never_decreases(cls, dataset, init):
     votes, _ = load_dataset(dataset, return_X_y=True)

@@ -105,9 +105,13 @@ def test_predict_estimates_each_new_tasks_easiness_from_its_votes(crowd):
     coded = model._coded_votes(new)
     ability = np.append(model.worker_ability_, model.worker_ability_.mean())
     grid = np.linspace(-4, 6, 20001)
-    best = max(grid, key=lambda b: _log_likelihood(
-        coded, ability, np.exp([b]), model.class_prior_)[0][0]
-        - 0.5 * (b - model.log_easiness_prior_mean) ** 2)
+    as_tasks = Votes(np.arange(len(grid)).repeat(3), np.tile(coded.worker, len(grid)),
+                     np.tile(coded.label, len(grid)), task_ids=grid,
+                     worker_ids=coded.worker_ids, classes=coded.classes)
+    log_posterior = (_log_likelihood(as_tasks, ability, np.exp(grid),
+                                     model.class_prior_)[0]
+                     - 0.5 * (grid - model.log_easiness_prior_mean) ** 2)
+    best = grid[np.argmax(log_posterior)]
     log_marginal, scores = _log_likelihood(coded, ability, np.exp([best]),
                                            model.class_prior_)
     np.testing.assert_allclose(proba, np.exp(scores[0] - log_marginal[0]), atol=1e-4)

@@ -134,8 +134,7 @@ def run_cleanlab(task, worker, label, pred_probs, *, n_tasks=None, n_workers=Non
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
         try:
-            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             return _result(n_votes, f"Timeout: cleanlab took over {timeout} s")

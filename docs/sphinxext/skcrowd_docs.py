@@ -37,7 +37,8 @@ from pathlib import Path
 MODULE_TITLES = {
     "skcrowd": "Votes and input formats",
     "skcrowd.aggregation": "Aggregators",
-    "skcrowd.crowdlab": "CROWDLAB and learning from crowds",
+    "skcrowd.crowdlab": "CROWDLAB: votes combined with a classifier",
+    "skcrowd.learning_from_crowds": "A classifier trained on crowd votes",
     "skcrowd.identification": "Worker and task scores",
     "skcrowd.metrics": "Metrics and scorers",
     "skcrowd.simulation": "Simulated crowds",
@@ -45,6 +46,7 @@ MODULE_TITLES = {
     "skcrowd.stores": "State stores for partial_fit",
     "skcrowd.plotting": "Plots",
     "skcrowd.distributed": "Dask",
+    "skcrowd.base": "Base classes, for writing new aggregators",
 }
 #: Public-looking submodules that are not part of the Python API.
 NOT_API = {"skcrowd.cli"}
@@ -127,7 +129,9 @@ def _list_table(header, rows, widths=None):
     lines.append("")
     for row in [header, *rows]:
         for i, cell in enumerate(row):
-            text = str(cell) if str(cell) else " "
+            text = " ".join(str(cell).split()) or " "
+            if text[0] in "-*+" and (len(text) == 1 or text[1] == " "):
+                text = "\\" + text  # not a bullet list
             lines.append(f"   {'*' if i == 0 else ' '} - {text}")
     return "\n".join(lines) + "\n"
 
@@ -348,19 +352,24 @@ def resolve_alias(app, env, node, contnode):
 
     ``:class:`skcrowd.aggregation.DawidSkene``` (or ``DawidSkene`` under
     ``.. currentmodule:: skcrowd.aggregation``) links to the page of
-    ``skcrowd.DawidSkene``, where the class is documented.
+    ``skcrowd.DawidSkene``, where the class is documented; a bare name that
+    only one public object has (``label_quality`` in a docstring of
+    ``skcrowd.CrowdLab``) links to that object.
     """
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "")
     module = node.get("py:module")
-    for name in (target, f"{module}.{target}" if module else None):
-        full = ALIASES.get(name)
-        if full is not None and full != target:
-            return env.get_domain("py").resolve_xref(
-                env, node["refdoc"], app.builder, node["reftype"], full, node,
-                contnode)
-    return None
+    full = ALIASES.get(target) or ALIASES.get(f"{module}.{target}")
+    if full is None and "." not in target:
+        # a bare name from a docstring whose object is documented under
+        # another module: accept it when exactly one public object has it
+        found = {f for f in ALIASES.values() if f.rsplit(".", 1)[-1] == target}
+        full = found.pop() if len(found) == 1 else None
+    if full is None or full == target:
+        return None
+    return env.get_domain("py").resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], full, node, contnode)
 
 
 _PARAM_LINE = re.compile(r"^(?P<head>\s*[\w*][\w*, ]* : )(?P<type>.+)$")
@@ -576,10 +585,16 @@ def benchmark_text(payload):
             ("cpu", "CPU"), ("cores", "cores:"), ("mem_total_mb", "RAM (MB):"),
             ("python", "Python"), ("numpy", "numpy"), ("skcrowd", "skcrowd"),
             ("git_commit", "git")) if machine.get(key) is not None)
+    load = [machine.get("load_average", [None])[0],
+            (payload.get("load_average_end") or [None])[0]]
+    load_text = ", ".join(f"{when} {value:.2f}" for when, value in
+                          zip(("start", "end"), load, strict=True)
+                          if value is not None)
     lines.append(f"Run: ``{payload.get('mode', '?')}`` mode, peers "
                  f"{'measured' if payload.get('peers') else 'not run'}; "
-                 f"{described}; total "
-                 f"{payload.get('seconds_total', float('nan')):.0f} s.\n")
+                 f"{described}; 1-minute load average {load_text or 'unknown'}"
+                 f"; total {payload.get('seconds_total', float('nan')):.0f} s. "
+                 "A load above the number of cores inflates every time.\n")
     rows = []
     for figure in payload.get("figures", []):
         for row in figure.get("rows", []):
@@ -590,8 +605,9 @@ def benchmark_text(payload):
                 peer_value = "> " + peer_value
             targets = row.get("targets") or []
             target = "; ".join(t.get("text", "") for t in targets)
-            oks = [t.get("ok") for t in targets if t.get("ok") is not None]
-            ok = "-" if not oks else ("yes" if all(oks) else "no")
+            oks = [t.get("ok") for t in targets]
+            ok = "; ".join("-" if o is None else ("yes" if o else "no")
+                           for o in oks) or "-"
             rows.append([row.get("figure", figure.get("figure", "")),
                          _fmt(row.get("value"), unit), row.get("peer") or "-",
                          peer_value,
@@ -622,8 +638,10 @@ def write_benchmarks(docs_dir, written, messages):
             text = ""
     else:
         text = (".. note::\n\n   No benchmark results in this build. Produce "
-                "them (peers included, about 30 minutes on 2 cores) and rebuild "
-                "the documentation::\n\n      python benchmarks/run.py --json "
+                "them (peers included, about 30 minutes on 2 cores) on an idle "
+                "machine, then rebuild the documentation::\n\n"
+                "      mkdir -p docs/_generated\n"
+                "      python benchmarks/run.py --json "
                 "docs/_generated/benchmarks.json\n\n   ``--quick`` gives a "
                 "smaller run in a few minutes.\n")
     _write(docs_dir / "_generated" / "benchmarks.rst", text, written)

@@ -17,6 +17,7 @@
   prior; coordinate ascent gives precision-weighted averages of the votes.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,6 +25,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from scipy.special import digamma, gammaln
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -195,6 +197,7 @@ class _VariationalDawidSkene(_ConfusionEM):
         return -self._expectations(params)[2]
 
     def _average_worker(self, params):
+        params = {k: v for k, v in params.items() if k != "_expectations"}
         confusion = params["confusion_concentration"]
         average = confusion.mean(axis=0, keepdims=True)
         return {**params,
@@ -482,11 +485,23 @@ n_subtypes, n_classes)
         seeds = check_random_state(self.random_state).randint(
             2**31 - 1, size=self.n_init)
         votes.worker_label_index()  # computed once, shared by the threads
-        runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._restart)(votes, gold, seed) for seed in seeds)
+        # as GaussianMixture: only the kept restart's non-convergence matters
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._restart)(votes, gold, seed) for seed in seeds)
+        for warning in caught:
+            if not issubclass(warning.category, ConvergenceWarning):
+                warnings.warn_explicit(warning.message, warning.category,
+                                       warning.filename, warning.lineno)
         best, posterior = max(runs, key=lambda run: run[0].log_likelihood_)
         vars(self).update({name: value for name, value in vars(best).items()
                            if name.endswith("_") and not name.startswith("_")})
+        if not self.converged_ and self.tol > 0:
+            warnings.warn(
+                f"The best of the {self.n_init} EBCC restarts did not converge "
+                f"in max_iter={self.max_iter} iterations; increase max_iter or "
+                "tol.", ConvergenceWarning, stacklevel=3)
         return posterior
 
     def _set_means(self):

@@ -26,10 +26,9 @@ class MACE(BaseEM):
     ``spam_label_distribution_[w]``; otherwise it gives the true label. True
     labels follow ``class_prior_``, learned by default (the paper's uniform
     prior is ``fit_prior=False``). This is a Dawid-Skene model whose
-    confusion matrices
-    are ``(1 - p) I + p 1 xi^T``, so the E-step is Dawid-Skene's; the
-    statistics are the expected numbers of spammed votes and of spammed
-    votes of each label.
+    confusion matrices are ``(1 - p) I + p 1 xi^T``, so the E-step is
+    Dawid-Skene's compiled pass; the statistics are the expected numbers of
+    votes given knowingly and of spammed votes of each label.
 
     ``method="vb"`` (the default, as in MACE) is variational Bayes with a
     Beta(``spam_prior``, ``knowing_prior``) prior on the spamming probability
@@ -37,7 +36,8 @@ class MACE(BaseEM):
     distribution; ``method="em"`` is EM with the counts smoothed by
     ``smoothing``. Each of ``n_restarts`` runs starts from its own random
     parameters (drawn from ``random_state``); the run with the highest
-    log-likelihood is kept.
+    log-likelihood is kept (Crowd-Kit 1.4's restarts all reuse one seed, so
+    they are one run repeated).
 
     Parameters
     ----------

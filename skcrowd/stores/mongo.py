@@ -346,9 +346,17 @@ class MongoStore:
 
     def close(self):
         """Close the connection (it reopens on next use)."""
-        if self._client is not None:
-            self._client.close()
+        client, pid = self._client, self._pid
         self._reset_connection()
+        if client is not None and pid == os.getpid():
+            client.close()
+
+    def __del__(self):
+        # a store dropped without close() must not leave an open client
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report at collection
+            pass
 
     # ------------------------------------------------------------------
     # reads
@@ -743,29 +751,31 @@ class MongoStore:
         Returns the global document as it is under the lease.
         """
         from pymongo import ReturnDocument
-        from pymongo.errors import DuplicateKeyError
 
         meta = self._coll("meta")
         pause = 0.002
         give_up = time.monotonic() + self.lease + 10 * self.timeout
         while True:
             now = time.time()
-            try:
-                before = meta.find_one_and_update(
-                    {"_id": "meta",
-                     "$or": [{"lock": None}, {"lock.until": {"$lt": now}}]},
-                    {"$set": {"lock": {"token": token, "bid": batch_id,
-                                       "until": now + self.lease}}},
-                    upsert=True, return_document=ReturnDocument.BEFORE)
+            # no upsert here: a findAndModify upsert racing another writer
+            # may answer "no document before" on some servers
+            before = meta.find_one_and_update(
+                {"_id": "meta",
+                 "$or": [{"lock": None}, {"lock.until": {"$lt": now}}]},
+                {"$set": {"lock": {"token": token, "bid": batch_id,
+                                   "until": now + self.lease}}},
+                return_document=ReturnDocument.BEFORE)
+            if before is not None:
                 break
-            except DuplicateKeyError:  # held by a live writer
-                if time.monotonic() > give_up:
-                    raise TimeoutError(
-                        f"The write lease of store {self.model!r} was held for "
-                        f"more than {self.lease:g} s; is another writer stuck?"
-                    ) from None
-                time.sleep(pause * (0.5 + random.random()))
-                pause = min(2 * pause, 0.05)
+            # held by a live writer, or no global document yet
+            meta.update_one({"_id": "meta"}, {"$setOnInsert": {"lock": None}},
+                            upsert=True)
+            if time.monotonic() > give_up:
+                raise TimeoutError(
+                    f"The write lease of store {self.model!r} was held for more "
+                    f"than {self.lease:g} s; is another writer stuck?")
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(2 * pause, 0.05)
         before = before or {}
         abandoned = before.get("lock")
         if abandoned and abandoned.get("bid"):
