@@ -152,7 +152,7 @@ def main(argv=None):
           f"{args.n_classes} classes, precomputed probabilities "
           f"(model accuracy {np.mean(probs.argmax(1) == truth):.3f})")
     header = (f"{'annotators':>10} {'library':<26} {'seconds':>10} "
-              f"{'traced':>11} {'rss peak':>11}")
+              f"{'traced':>11} {'rss peak':>11} {'rss before':>11}")
     print(header)
     print("-" * len(header))
     rows = []
@@ -178,7 +178,8 @@ def main(argv=None):
                     continue
                 print(f"{n_annotators:>10} {name:<26} {_fmt(res['seconds'], 's')} "
                       f"{_fmt(res['traced_peak_mb'], 'MB')} "
-                      f"{_fmt(res['peak_mb'], 'MB')}")
+                      f"{_fmt(res['peak_mb'], 'MB')} "
+                      f"{_fmt(res['rss_before_mb'], 'MB')}")
             mine = results["votes"]
             cl = None
             if not args.no_cleanlab:
@@ -191,7 +192,8 @@ def main(argv=None):
                     name = f"cleanlab {cl['cleanlab_version']}"
                     print(f"{n_annotators:>10} {name:<26} {_fmt(cl['seconds'], 's')} "
                           f"{_fmt(cl['traced_peak_mb'], 'MB')} "
-                          f"{_fmt(cl['peak_mb'], 'MB')}")
+                          f"{_fmt(cl['peak_mb'], 'MB')} "
+                          f"{_fmt(cl['rss_before_mb'], 'MB')}")
             rows.append((n_annotators, mine, cl))
 
     print()

@@ -64,3 +64,43 @@ def map_chunks(func, chunks, n_jobs=None):
                                        thread_name_prefix="skcrowd")
     futures = [_executor.submit(func, start, stop) for start, stop in chunks]
     return [future.result() for future in futures]
+
+
+def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
+                 n_jobs=None):
+    """E-step of a model whose vote likelihood is a (row, state) table.
+
+    Runs :func:`~skcrowd._kernels.log_posterior_pass` (or
+    :func:`~skcrowd._kernels.grouped_log_posterior_pass` when each class has
+    ``group_size`` latent states) over data-defined chunks of tasks in
+    threads: the result does not depend on ``n_jobs``. Returns the posterior
+    over states, the statistics ``stats[row] = sum of weight * posterior``
+    (a (1, n_states) array of zeros unless ``accumulate``), the expected state
+    counts and the log-likelihood.
+    """
+    from ._kernels import grouped_log_posterior_pass, log_posterior_pass
+
+    n_states = log_prior.shape[0]
+    n_rows = log_table.shape[0] if accumulate else 1
+    row = votes.worker_label_index()
+    posterior = np.empty((votes.n_tasks, n_states))
+    chunks = task_chunks(votes.task_ptr, n_rows * n_states)
+
+    def run(start, stop):
+        stats = np.zeros((n_rows, n_states))
+        class_counts = np.zeros(n_states)
+        args = (votes.task_ptr, row, votes.weight, log_table, log_prior, clamp)
+        out = (start, stop, posterior, stats, class_counts, accumulate)
+        if group_size == 1:
+            log_likelihood = log_posterior_pass(*args, *out)
+        else:
+            log_likelihood = grouped_log_posterior_pass(*args, group_size, *out)
+        return stats, class_counts, log_likelihood
+
+    parts = map_chunks(run, chunks, n_jobs)
+    stats, class_counts, log_likelihood = parts[0]
+    for more_stats, more_counts, more_log_likelihood in parts[1:]:
+        stats += more_stats
+        class_counts += more_counts
+        log_likelihood += more_log_likelihood
+    return posterior, stats, class_counts, log_likelihood

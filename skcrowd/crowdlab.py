@@ -270,8 +270,7 @@ def _crowdlab_pass(tables, probs, consensus):
     posterior += p_other * total[:, None]
     posterior /= (model_weight.sum() + total)[:, None]
     return Bunch(posterior=posterior, model_weight=model_weight,
-                 annotator_weight=annotator_weight, agreement=agreement,
-                 vote_weight_total=total)
+                 annotator_weight=annotator_weight, vote_weight_total=total)
 
 
 def _crowdlab(votes, probs, *, initial=None, n_iter=1):
@@ -340,7 +339,10 @@ def _scores(tables, state, consensus):
     label_quality = per_pair(w * vote_quality)
     if label_quality.nnz != votes.n_votes or not np.all(w == 1.0):
         label_quality.data /= np.maximum(per_pair(w).data, 1e-300)
+    item_agreement = tables.counts[np.arange(n), consensus] / np.where(
+        tables.labeled, tables.n_votes, np.nan)
     return Bunch(
+        item_agreement=item_agreement,
         consensus_quality=posterior[np.arange(n), consensus],
         label_quality=label_quality,
         annotator_quality=annotator_quality,
@@ -413,7 +415,6 @@ def _quality_report(votes, probs, *, initial=None, n_iter=1, calibrate=True,
     tables, state, consensus = _crowdlab(votes, probs, initial=initial,
                                          n_iter=n_iter)
     scores = _scores(tables, state, consensus)
-    agreement = state.agreement
     model_weight = state.model_weight if ensemble else float(state.model_weight[0])
     return Bunch(
         classes=votes.classes,
@@ -422,7 +423,7 @@ def _quality_report(votes, probs, *, initial=None, n_iter=1, calibrate=True,
         consensus_label=votes.classes[consensus],
         consensus_proba=state.posterior,
         consensus_quality=scores.consensus_quality,
-        annotator_agreement=agreement,
+        annotator_agreement=scores.item_agreement,
         n_votes=tables.n_votes,
         label_quality=scores.label_quality,
         annotator_quality=scores.annotator_quality,

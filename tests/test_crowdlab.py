@@ -111,6 +111,10 @@ def test_fitted_attributes_are_consistent(crowd, fitted):
                                                               m.consensus_label_)]
     np.testing.assert_array_equal(picked, top)
     np.testing.assert_array_equal(m.consensus_quality_, top)
+    # per item, the share of its votes equal to the (final) consensus
+    code = np.searchsorted(m.classes_, m.consensus_label_)
+    np.testing.assert_allclose(m.annotator_agreement_,
+                               (Y == code[:, None]).sum(axis=1) / (Y >= 0).sum(axis=1))
     # one score per vote, at the vote's place
     rows, cols = np.nonzero(Y >= 0)
     lq = m.label_quality_.tocoo()

@@ -7,18 +7,14 @@ times each worker gave each label to tasks of each true class. They differ
 only in how the M-step turns those counts into confusion matrices.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import softmax, xlogy
 from sklearn.utils._param_validation import Interval
 
-from .._kernels import (
-    grouped_log_posterior_pass,
-    log_posterior_pass,
-    row_stats_pass,
-)
+from .._kernels import row_stats_pass
+from .._parallel import table_e_step
 from ..base import BaseEM
 
 __all__ = [
@@ -60,34 +56,6 @@ def _beta_log_prior(accuracy):
 
 
 # votes x latent states above which the grouped E-step runs in two threads
-_THREADED_WORK = 2_000_000
-
-
-def _grouped_pass(args, per_class, task_ptr, posterior, stats, class_counts,
-                  accumulate):
-    """:func:`grouped_log_posterior_pass` over all tasks; heavy passes (many
-    latent states) are split at the median vote into two threads, each with
-    its own statistics, then summed."""
-    n_tasks = len(task_ptr) - 1
-    n_votes = task_ptr[-1]
-    if n_votes * posterior.shape[1] < _THREADED_WORK or n_tasks < 2:
-        return grouped_log_posterior_pass(*args, per_class, 0, n_tasks, posterior,
-                                          stats, class_counts, accumulate)
-    middle = min(max(int(np.searchsorted(task_ptr, n_votes // 2)), 1), n_tasks - 1)
-    second_stats = np.zeros_like(stats)
-    second_counts = np.zeros_like(class_counts)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first = pool.submit(grouped_log_posterior_pass, *args, per_class, 0, middle,
-                            posterior, stats, class_counts, accumulate)
-        log_likelihood = grouped_log_posterior_pass(
-            *args, per_class, middle, n_tasks, posterior, second_stats,
-            second_counts, accumulate)
-        log_likelihood += first.result()
-    stats += second_stats
-    class_counts += second_counts
-    return log_likelihood
-
-
 class _ConfusionEM(BaseEM):
     """E-step, statistics and class prior shared by the Dawid-Skene family.
 
@@ -136,17 +104,11 @@ class _ConfusionEM(BaseEM):
         n_workers = log_table.shape[0] // n_classes
         n_states = log_table.shape[1]
         per_class = n_states // n_classes
-        posterior = np.empty((votes.n_tasks, n_states))
-        rows = n_workers * n_classes if accumulate else 1
-        stats = np.zeros((rows, n_states))
-        class_counts = np.zeros(n_states)
-        args = (votes.task_ptr, votes.worker_label_index(), votes.weight,
-                log_table, self._log_class_prior(params), clamp)
-        out = (posterior, stats, class_counts, accumulate)
-        if per_class == 1:
-            log_likelihood = log_posterior_pass(*args, 0, votes.n_tasks, *out)
-        else:
-            log_likelihood = _grouped_pass(args, per_class, votes.task_ptr, *out)
+        posterior, stats, class_counts, log_likelihood = table_e_step(
+            votes, log_table, self._log_class_prior(params), clamp, accumulate,
+            group_size=per_class, n_jobs=getattr(self, "n_jobs", None),
+        )
+        if per_class > 1:
             posterior = (posterior.reshape(-1, per_class) @ np.ones(per_class)
                          ).reshape(-1, n_classes)
         stats = self._as_stats(stats, class_counts, n_workers, n_classes)
