@@ -169,21 +169,6 @@ def test_permuting_tasks_permutes_the_posteriors():
                                    reference[rows], atol=1e-9)
 
 
-def test_threaded_e_step_matches_the_single_pass(monkeypatch):
-    # EBCC's heavy E-steps run in two threads, each over half the tasks with
-    # its own statistics; forcing that path changes nothing but rounding.
-    from skcrowd.aggregation import dawid_skene
-
-    votes, _ = load_dataset("zheng_dog", return_X_y=True)
-    single = EBCC(n_subtypes=3, random_state=0, max_iter=20, tol=0).fit(votes)
-    monkeypatch.setattr(dawid_skene, "_THREADED_WORK", 0)
-    threaded = EBCC(n_subtypes=3, random_state=0, max_iter=20, tol=0).fit(votes)
-    np.testing.assert_allclose(threaded.consensus_proba_, single.consensus_proba_,
-                               atol=1e-9)
-    np.testing.assert_allclose(threaded.log_likelihood_history_,
-                               single.log_likelihood_history_, rtol=1e-12)
-
-
 def test_ebcc_restarts_are_seeded_and_keep_the_best_bound():
     votes, _ = load_dataset("welinder_bluebirds", return_X_y=True)
     one = EBCC(n_init=1, random_state=7).fit(votes)
