@@ -7,6 +7,7 @@ built-in alabaster theme.
 """
 
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,16 @@ import skcrowd_docs  # noqa: E402
 import skcrowd  # noqa: E402
 
 # The gallery never talks to a database: an example that can use MongoDB
-# when MONGODB_URI is set runs its in-memory part only.
+# (MONGODB_URI, else a server on the default port) runs its in-memory part
+# only. When a server does listen on the default port, point the examples at
+# a closed port instead, so that the rendered output never depends on it.
 os.environ.pop("MONGODB_URI", None)
+try:
+    socket.create_connection(("127.0.0.1", 27017), timeout=0.2).close()
+except OSError:
+    pass
+else:
+    os.environ["MONGODB_URI"] = "mongodb://127.0.0.1:9/?directConnection=true"
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # -- pages generated from the code (API lists, tables, --help) ------------

@@ -4,10 +4,10 @@ Cross-validate an aggregator with gold labels
 
 Aggregators are scikit-learn estimators whose ``score(X, y)`` is the accuracy
 of their consensus against gold labels, so scikit-learn's ``cross_val_score``
-and ``GridSearchCV`` work on votes as they do on features: the worker parameters are learned on the
-training tasks, and the held-out tasks are labeled with them (each held-out
-task's posterior depends only on its own votes; a worker never seen in
-training counts as the average worker).
+and ``GridSearchCV`` work on votes as they do on features: the worker
+parameters are learned on the training tasks, and the held-out tasks are
+labeled with them (each held-out task's posterior depends only on its own
+votes; a worker never seen in training counts as the average worker).
 
 The data is ``act_cf``, weather-sentiment tweets labeled on CrowdFlower: 300
 tasks, 5 classes, 461 workers who answered two tasks each (median). With so

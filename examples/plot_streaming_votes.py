@@ -20,9 +20,7 @@ Run it as ``python examples/plot_streaming_votes.py [figure.png]``.
 import os
 import sys
 
-import numpy as np
-
-from skcrowd import DawidSkene
+from skcrowd import OneCoinDawidSkene
 
 # %%
 # Two batches of tree-species votes, as dicts of dicts {task: {worker: label}}.
@@ -47,23 +45,25 @@ BATCHES = [
 
 
 def reliability(model):
-    """P(a worker's answer is right): sum_k prior_k * P(answer k | class k)."""
-    diagonal = np.diagonal(model.confusion_matrices_, axis1=1, axis2=2)
-    return dict(zip(model.worker_ids_.tolist(),
-                    (diagonal @ model.class_prior_).tolist(), strict=True))
+    """Each worker's probability of answering right (one-coin model)."""
+    return dict(zip(model.worker_ids_.tolist(), model.worker_accuracy_.tolist(),
+                    strict=True))
 
 
 def stream(store, title):
     """Feed the batches, print the answers and reliabilities after each."""
     print(f"\n=== {title} ===")
-    # new classes may appear mid-stream (else pass classes= on the first call)
-    model = DawidSkene(store=store, allow_new_classes=True)
+    # One accuracy per worker (a handful of votes cannot fit a full confusion
+    # matrix per worker), with a Dirichlet(2) prior (alpha=1) on each, fitting
+    # for so few votes. New classes may appear mid-stream (otherwise pass
+    # classes= to the first partial_fit).
+    model = OneCoinDawidSkene(alpha=1.0, store=store, allow_new_classes=True)
     history = []
     for number, batch in enumerate(BATCHES, start=1):
         model.partial_fit(batch)
         answers = model.consensus()
         print(f"after batch {number}: {model.n_votes_seen_} votes, "
-              f"classes {list(model.classes_)}")
+              f"classes {[str(c) for c in model.classes_]}")
         for task, label, proba in zip(answers.task_ids, answers.labels,
                                       answers.proba.max(axis=1), strict=True):
             print(f"  {task}: {label:<17} ({proba:.2f})")

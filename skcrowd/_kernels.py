@@ -147,8 +147,8 @@ def _log_sigmoid_pair(x):
 
 @njit(cache=True, nogil=True)
 def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, easiness,
-                            log_prior, clamp, posterior):
-    """E-step of GLAD for every task; returns the log-likelihood.
+                            log_prior, clamp, start, stop, posterior):
+    """E-step of GLAD for tasks ``start:stop``; returns their log-likelihood.
 
     A vote of worker ``w`` on task ``i`` is correct with probability
     ``sigmoid(ability[w] * easiness[i])`` and otherwise any of the ``K - 1``
@@ -156,12 +156,11 @@ def glad_log_posterior_pass(task_ptr, worker, label, weight, ability, easiness,
     ``softmax(log_prior + sum of the votes' log-likelihoods)``, or the one-hot
     of ``clamp[i]`` when it is non-negative (a known gold label).
     """
-    n_tasks = task_ptr.shape[0] - 1
     n_classes = log_prior.shape[0]
     log_others = np.log(n_classes - 1.0) if n_classes > 1 else 0.0
     buf = np.empty(n_classes)
     log_likelihood = 0.0
-    for i in range(n_tasks):
+    for i in range(start, stop):
         base = 0.0
         for k in range(n_classes):
             buf[k] = log_prior[k]
@@ -226,7 +225,8 @@ def _glad_group_terms(lo, hi, task, worker, weight, correct, ability, easiness,
 @njit(cache=True, nogil=True)
 def glad_newton_pass(group_ptr, task, worker, weight, correct, ability, easiness,
                      variable, n_classes, by_task, prior_mean,
-                     prior_precision, n_steps, max_step, max_halvings, active):
+                     prior_precision, n_steps, max_step, max_halvings, active,
+                     start, stop):
     """Safeguarded Newton ascent on GLAD's abilities or log-easiness.
 
     ``variable`` (one value per group, updated in place) is each worker's
@@ -238,10 +238,10 @@ def glad_newton_pass(group_ptr, task, worker, weight, correct, ability, easiness
     group takes up to ``n_steps`` steps ``grad / max(-hess, precision)``
     (Newton's where the objective is concave enough), clipped to
     ``max_step`` and halved until the objective does not decrease: every
-    accepted step increases it.
+    accepted step increases it. Only groups ``start:stop`` are updated.
     """
     log_others = np.log(n_classes - 1.0) if n_classes > 1 else 0.0
-    for g in range(group_ptr.shape[0] - 1):
+    for g in range(start, stop):
         if not active[g]:
             continue
         lo = group_ptr[g]

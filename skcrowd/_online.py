@@ -73,6 +73,8 @@ def with_pool(stats, worker_keys):
 
 def _pad_classes(array, axes, n_classes):
     """Zero-pad the class axes of ``array`` to ``n_classes``."""
+    if not axes:  # no class axis (e.g. a scalar per worker): nothing to pad
+        return array
     pad = [(0, 0)] * array.ndim
     for axis in axes:
         pad[axis] = (0, n_classes - array.shape[axis])

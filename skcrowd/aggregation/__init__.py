@@ -77,6 +77,17 @@ AGGREGATORS = {
 def aggregator_name(name):
     """The ``AGGREGATORS`` key of an aggregator given by key or class name.
 
+    Parameters
+    ----------
+    name : str
+        A key of ``AGGREGATORS`` (``"dawid_skene"``, ``"dawid-skene"``) or a
+        class name (``"DawidSkene"``), any case.
+
+    Returns
+    -------
+    key : str
+        The ``AGGREGATORS`` key.
+
     Examples
     --------
     >>> from skcrowd.aggregation import aggregator_name

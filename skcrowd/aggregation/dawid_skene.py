@@ -168,6 +168,21 @@ class DawidSkene(_ConfusionEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration (log-likelihood, change, seconds).
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -283,6 +298,21 @@ class OneCoinDawidSkene(_ConfusionEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.

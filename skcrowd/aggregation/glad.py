@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._kernels import glad_log_posterior_pass, glad_newton_pass
+from .._parallel import map_chunks, task_chunks
 from ..base import BaseEM
 
 __all__ = ["GLAD"]
@@ -190,11 +191,10 @@ class GLAD(BaseEM):
 
     def _e_step(self, votes, params, clamp, accumulate):
         posterior = np.empty((votes.n_tasks, votes.n_classes))
-        log_likelihood = glad_log_posterior_pass(
-            votes.task_ptr, votes.worker, votes.label, votes.weight,
-            params["worker_ability"], params["task_easiness"],
-            np.log(params["class_prior"]), clamp, posterior,
-        )
+        log_likelihood = _posterior_pass(votes, params["worker_ability"],
+                                         params["task_easiness"],
+                                         np.log(params["class_prior"]), clamp,
+                                         posterior)
         stats = self._stats(votes, posterior) if accumulate else {}
         return posterior, stats, log_likelihood
 
@@ -245,12 +245,13 @@ class GLAD(BaseEM):
             mean, std = self.ability_prior_mean, self.ability_prior_std
         if active is None:
             active = np.ones(len(variable), dtype=bool)
-        glad_newton_pass(
-            groups.ptr, groups.task, groups.worker, groups.weight,
-            groups.gather(correct), ability, np.exp(log_easiness), variable,
-            groups.n_classes, groups.by_task, float(mean), 1.0 / std**2,
-            self.n_newton_steps, _MAX_STEP, _MAX_HALVINGS, active,
-        )
+        args = (groups.ptr, groups.task, groups.worker, groups.weight,
+                groups.gather(correct), ability, np.exp(log_easiness), variable,
+                groups.n_classes, groups.by_task, float(mean), 1.0 / std**2,
+                self.n_newton_steps, _MAX_STEP, _MAX_HALVINGS, active)
+        # groups are independent: chunks of them run in threads
+        map_chunks(lambda start, stop: glad_newton_pass(*args, start, stop),
+                   task_chunks(groups.ptr))
         return variable
 
     def _predict_proba_votes(self, votes):
@@ -262,10 +263,8 @@ class GLAD(BaseEM):
         tasks = _Grouped(votes, by_task=True)
         posterior = np.empty((votes.n_tasks, votes.n_classes))
         for _ in range(_PREDICT_MAX_STEPS):
-            glad_log_posterior_pass(
-                votes.task_ptr, votes.worker, votes.label, votes.weight, ability,
-                np.exp(log_easiness), log_prior, clamp, posterior,
-            )
+            _posterior_pass(votes, ability, np.exp(log_easiness), log_prior, clamp,
+                            posterior)
             if not active.any():
                 break
             # per-task EM: every task stops on its own, so its posterior
@@ -276,11 +275,22 @@ class GLAD(BaseEM):
             active &= np.abs(new - log_easiness) > _PREDICT_TOL
             log_easiness = new
         else:
-            glad_log_posterior_pass(
-                votes.task_ptr, votes.worker, votes.label, votes.weight, ability,
-                np.exp(log_easiness), log_prior, clamp, posterior,
-            )
+            _posterior_pass(votes, ability, np.exp(log_easiness), log_prior, clamp,
+                            posterior)
         return posterior
+
+
+def _posterior_pass(votes, ability, easiness, log_prior, clamp, posterior):
+    """GLAD's E-step kernel over chunks of tasks in threads; fills
+    ``posterior`` and returns the log-likelihood (summed in chunk order, so
+    it does not depend on the number of threads)."""
+    parts = map_chunks(
+        lambda start, stop: glad_log_posterior_pass(
+            votes.task_ptr, votes.worker, votes.label, votes.weight, ability,
+            easiness, log_prior, clamp, start, stop, posterior),
+        task_chunks(votes.task_ptr),
+    )
+    return float(sum(parts))
 
 
 class _Grouped:

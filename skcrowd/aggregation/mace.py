@@ -9,8 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._kernels import log_posterior_pass, row_stats_pass
 from ..base import BaseEM
+from .dawid_skene import _ConfusionEM
 
 __all__ = ["MACE"]
 
@@ -18,7 +18,7 @@ __all__ = ["MACE"]
 _INIT_NOISE = 0.5
 
 
-class MACE(BaseEM):
+class MACE(_ConfusionEM):
     """MACE: each worker either knows the answer or spams.
 
     On every task, worker ``w`` spams with probability
@@ -209,53 +209,40 @@ class MACE(BaseEM):
         posterior, _, _ = self._e_step(votes, self._start, gold, accumulate=False)
         return posterior
 
-    @staticmethod
-    def _confusion(params):
-        """(n_workers, n_classes labels, n_classes true) vote probabilities."""
+    def _confusion(self, params):
+        """Confusion matrices ``[w, true, label] = p xi_label + (1 - p) 1(true
+        == label)``: the Dawid-Skene family's E-step reads them."""
         spam = params["spam_probability"][:, None, None]
-        strategy = params["spam_label_distribution"][:, :, None]
-        eye = np.eye(strategy.shape[1])
+        strategy = params["spam_label_distribution"][:, None, :]
+        eye = np.eye(strategy.shape[2])
         return spam * strategy + (1.0 - spam) * eye
 
     def _e_step(self, votes, params, clamp, accumulate):
-        confusion = self._confusion(params)
-        n_workers, n_classes, _ = confusion.shape
-        posterior = np.empty((votes.n_tasks, n_classes))
-        rows = n_workers * n_classes if accumulate else 1
-        table = np.zeros((rows, n_classes))
-        class_counts = np.zeros(n_classes)
-        log_likelihood = log_posterior_pass(
-            votes.task_ptr, votes.worker_label_index(), votes.weight,
-            np.log(confusion.reshape(-1, n_classes)),
-            np.log(params["class_prior"]), clamp, 0, votes.n_tasks, posterior,
-            table, class_counts, accumulate,
-        )
-        stats = self._split(table, class_counts, params) if accumulate else {}
+        posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
+                                                           accumulate)
+        if accumulate:
+            stats = self._split(stats, params)
         return posterior, stats, log_likelihood
 
     def _stats(self, votes, posterior):
-        n_classes = votes.n_classes
-        table = np.zeros((votes.n_workers * n_classes, n_classes))
-        row_stats_pass(votes.task_ptr, votes.worker_label_index(), votes.weight,
-                       posterior, 0, votes.n_tasks, table)
-        return self._split(table, posterior.sum(axis=0), self._start)
+        return self._split(super()._stats(votes, posterior), self._start)
 
     @staticmethod
-    def _split(table, class_counts, params):
-        """Expected spammed votes, from the expected (worker, label, true
-        class) counts: a vote that matches the true class was spammed with
-        probability ``p xi_l / (p xi_l + 1 - p)``, any other vote surely."""
+    def _split(stats, params):
+        """Votes given knowingly and spammed votes per label, from the
+        expected (worker, true class, label) counts: a vote that matches the
+        true class was given knowingly with probability ``(1 - p) / (p xi_l +
+        1 - p)``, any other vote was spammed."""
         spam = params["spam_probability"][:, None]
         strategy = params["spam_label_distribution"]
-        n_workers, n_classes = strategy.shape
-        counts = table.reshape(n_workers, n_classes, n_classes)
-        given = counts.sum(axis=2)
+        counts = stats["confusion_counts"]
+        given = counts.sum(axis=1)
         matching = np.einsum("wll->wl", counts)
         knowing = matching * (1.0 - spam) / (spam * strategy + 1.0 - spam)
         return {
             "knowing_counts": knowing.sum(axis=1),
             "spam_label_counts": given - knowing,
-            "class_counts": class_counts,
+            "class_counts": stats["class_counts"],
         }
 
     def _m_step(self, stats):

@@ -30,8 +30,22 @@ __all__ = ["MemoryStore", "MongoStore", "StoreUnavailableError", "resolve_store"
 def resolve_store(store):
     """The store object for an estimator's ``store`` parameter.
 
-    ``None`` is a fresh in-memory store; a ``"mongodb://..."`` URI is read by
-    :class:`MongoStore` with default names; a store object is used as is.
+    Parameters
+    ----------
+    store : None, str or store object
+        ``None`` is a fresh in-memory store; a ``"mongodb://..."`` URI is
+        read by :class:`MongoStore` with default names; a store object is
+        used as is.
+
+    Returns
+    -------
+    store : MemoryStore, MongoStore or the given object
+
+    Examples
+    --------
+    >>> from skcrowd.stores import resolve_store
+    >>> resolve_store(None)  # doctest: +ELLIPSIS
+    <skcrowd.stores.memory.MemoryStore object at ...>
     """
     if store is None:
         return MemoryStore()

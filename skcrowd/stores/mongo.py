@@ -90,7 +90,15 @@ def _plain_tree(obj):
 
 
 def _ids(values):
-    return [_plain(v) for v in np.asarray(values, dtype=object).tolist()]
+    """Ids as a list of BSON scalars."""
+    array = np.asarray(values)
+    if array.dtype.kind in "U":  # fast paths: tolist() gives str / int
+        return array.tolist()
+    if array.dtype.kind in "iu":
+        if len(array) and (array.min() < -(2**63) or array.max() >= 2**63):
+            raise ValueError("Ids must fit 64-bit integers.")
+        return array.tolist()
+    return [_plain(v) for v in array.astype(object).tolist()]
 
 
 def _object_array(values):
@@ -402,7 +410,7 @@ class MongoStore:
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start: start + _IN_CHUNK]
             docs.extend(coll.find({"_id": {"$in": chunk}}, projection,
-                                  session=session))
+                                  session=session, batch_size=len(chunk)))
         return {doc["_id"]: doc for doc in docs}
 
     def _remember(self, what, ids, found):
@@ -710,32 +718,36 @@ class MongoStore:
 
     # -- with transactions ------------------------------------------------
     def _commit_transaction(self, prepared):
-        from pymongo.errors import DuplicateKeyError
+        from pymongo.errors import BulkWriteError, DuplicateKeyError
 
         bid = prepared["bid"]
 
         def body(session):
-            batches = self._coll("batches")
-            if batches.find_one({"_id": bid}, {"_id": 1}, session=session):
-                return  # applied meanwhile: a no-op
+            # the batch's record goes in last: its duplicate-key error (11000)
+            # aborts the transaction when the batch was applied meanwhile
             doc = self._coll("meta").find_one({"_id": "meta"}, session=session)
             plan = self._plan(prepared, doc, session)
             self._write(plan, session)
             self._coll("meta").update_one({"_id": "meta"}, {"$set": plan["fields"]},
                                           upsert=True, session=session)
-            batches.insert_one({"_id": bid, "at": time.time()}, session=session)
+            self._coll("batches").insert_one({"_id": bid, "at": time.time()},
+                                             session=session)
 
         for attempt in range(5):
             try:
                 with self._client.start_session() as session:
                     session.with_transaction(body)
                 return
-            except DuplicateKeyError:
-                # a concurrent batch inserted the same task or worker first,
-                # or this batch was applied meanwhile: read again and retry
-                if self._is_applied(bid) or attempt == 4:
-                    if self._is_applied(bid):
-                        return
+            except (DuplicateKeyError, BulkWriteError) as exc:
+                # 11000: this batch was applied meanwhile (a no-op), or a
+                # concurrent batch inserted one of its tasks or workers first
+                # (read them again and retry)
+                errors = getattr(exc, "details", None) or {}
+                if any(e.get("code") != 11000 for e in errors.get("writeErrors", [])):
+                    raise
+                if self._is_applied(bid):
+                    return
+                if attempt == 4:
                     raise
                 self._read = None
 
