@@ -79,11 +79,16 @@ def test_best_method_reaches_the_published_ebcc_mean():
         pytest.skip("EBCC, IBCC and BWA are not registered yet")
     target = float(np.mean([bench.PUBLISHED_LI["EBCC"][d]
                             for d in bench.LI_DATASETS]))
-    candidates = [name for name in ("IBCC", "BWA", "DawidSkene", "EBCC")
-                  if name in BY_CLASS]
+    # EBCC is run as Li et al. ran it: several seeded restarts, the best
+    # lower bound kept (they used 40; 10 with seed 0 suffice and keep this
+    # test affordable). The default n_init=1 reaches 0.870.
+    candidates = [("IBCC", {}), ("BWA", {}), ("DawidSkene", {}),
+                  ("EBCC", {"n_init": 10, "random_state": 0})]
     means = {}
-    for name in candidates:
-        accuracies = [bench.evaluate(BY_CLASS[name], d, "li")[0]
+    for name, params in candidates:
+        if name not in BY_CLASS:
+            continue
+        accuracies = [bench.evaluate(BY_CLASS[name], d, "li", **params)[0]
                       for d in bench.LI_DATASETS]
         means[name] = float(np.mean(accuracies))
         if means[name] >= target:
