@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from skcrowd import EBCC, DawidSkene
-from skcrowd import _parallel
+from skcrowd import EBCC, DawidSkene, _parallel
 from skcrowd._parallel import table_e_step, task_chunks
 from skcrowd.datasets import load_dataset
 
