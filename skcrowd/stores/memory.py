@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .._votes import _object_array, factorize
+
 __all__ = ["MemoryStore"]
 
 
@@ -73,22 +75,28 @@ class MemoryStore:
     def is_applied(self, batch_id):
         return batch_id in self._applied
 
-    def _codes(self, index, ids):
-        return np.array([index.get(i, -1) for i in ids], dtype=np.int64)
+    @staticmethod
+    def _codes(index, ids):
+        """Codes of ids (-1 when unknown), one dict look-up per distinct id."""
+        ids = np.asarray(ids, dtype=object) if not isinstance(ids, np.ndarray) else ids
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.int64)
+        inverse, uniques = factorize(ids)
+        codes = np.array([index.get(i, -1) for i in uniques.tolist()], dtype=np.int64)
+        return codes[inverse]
 
     def task_state(self, task_ids):
         """Kept votes (as ids and label codes), gold codes and posteriors."""
         codes = self._codes(self._task_index, task_ids)
         known = codes[codes >= 0]
         votes = {k: g.view() for k, g in self._votes.items()}
-        hit = np.isin(votes["task"], known) if len(known) else np.zeros(0, bool)
-        task_ids_arr = np.empty(len(self._task_ids), dtype=object)
-        task_ids_arr[:] = self._task_ids
-        worker_ids_arr = np.empty(len(self._worker_ids), dtype=object)
-        worker_ids_arr[:] = self._worker_ids
+        hit = (np.flatnonzero(np.isin(votes["task"], known)) if len(known)
+               else np.zeros(0, dtype=np.int64))
         old = {
-            "task": task_ids_arr[votes["task"][hit]],
-            "worker": worker_ids_arr[votes["worker"][hit]],
+            "task": _object_array([self._task_ids[c]
+                                   for c in votes["task"][hit].tolist()]),
+            "worker": _object_array([self._worker_ids[c]
+                                     for c in votes["worker"][hit].tolist()]),
             "label": votes["label"][hit],
             "weight": votes["weight"][hit],
         }
@@ -155,14 +163,19 @@ class MemoryStore:
 
     @staticmethod
     def _add_ids(index, ids_list, ids):
-        codes = np.empty(len(ids), dtype=np.int64)
-        for i, value in enumerate(ids.tolist() if hasattr(ids, "tolist") else ids):
+        """Codes of ids, giving new ids the next codes (in order of arrival)."""
+        ids = np.asarray(ids, dtype=object) if not isinstance(ids, np.ndarray) else ids
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.int64)
+        inverse, uniques = factorize(ids)
+        codes = np.empty(len(uniques), dtype=np.int64)
+        for i, value in enumerate(uniques.tolist()):
             code = index.get(value)
             if code is None:
                 code = index[value] = len(ids_list)
                 ids_list.append(value)
             codes[i] = code
-        return codes
+        return codes[inverse]
 
     # ------------------------------------------------------------------
     def all_tasks(self):
