@@ -269,7 +269,8 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         labels : ndarray of shape (n_tasks,)
             Values from ``classes_``; rows follow the task order of X.
         """
-        return self._labels_from_proba(self.predict_proba(X))
+        check_is_fitted(self)
+        return self._predict_labels(self._coded_votes(X))
 
     def score(self, X, y):
         """Accuracy of the consensus labels against gold labels.
@@ -295,13 +296,17 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         labels, known = self._gold_labels(y, votes)
         if not known.any():
             raise ValueError("y holds no known gold label to score against.")
-        predicted = self._labels_from_proba(self._predict_proba_votes(votes))
+        predicted = self._predict_labels(votes)
         return float(np.mean(predicted[known] == labels))
 
     # ------------------------------------------------------------------
     def _labels_from_proba(self, proba):
         """Most probable class of each row; ties go to the smallest label."""
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def _predict_labels(self, votes):
+        """Consensus labels of coded votes (what ``predict`` returns)."""
+        return self._labels_from_proba(self._predict_proba_votes(votes))
 
     def _set_params(self, params, n_workers):
         """Store params computed with one extra, pooled worker row.

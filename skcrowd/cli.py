@@ -120,7 +120,8 @@ def _write_consensus(model, handle):
         writer.writerow([task, label, *(f"{p:.6g}" for p in proba)])
 
 
-def _aggregate(args):
+def _votes_and_gold(args):
+    """The votes of INPUT or --dataset, and the gold labels {task: label}."""
     if (args.input is None) == (args.dataset is None):
         raise CommandError("give either INPUT or --dataset NAME")
     gold = None
@@ -137,10 +138,20 @@ def _aggregate(args):
         votes = read_votes(args.input)
     if args.gold is not None:
         gold = read_gold(args.gold)
+    return votes, gold
+
+
+def _aggregator(args):
+    """The aggregator named by --method with the --param values."""
     try:
-        model = get_aggregator(args.method, **dict(args.param))
+        return get_aggregator(args.method, **dict(args.param))
     except TypeError as exc:
         raise CommandError(f"bad --param for {args.method}: {exc}") from exc
+
+
+def _aggregate(args):
+    votes, gold = _votes_and_gold(args)
+    model = _aggregator(args)
     tic = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -348,30 +359,12 @@ def _identify(args):
         worker_scores,
     )
 
-    if (args.input is None) == (args.dataset is None):
-        raise CommandError("give either INPUT or --dataset NAME")
-    gold = None
-    if args.dataset is not None:
-        from .datasets import list_datasets, load_dataset
-
-        if args.dataset not in list_datasets():
-            raise CommandError(
-                f"unknown dataset {args.dataset!r}; choose one of {list_datasets()}"
-            )
-        votes, gold_array = load_dataset(args.dataset, return_X_y=True)
-        gold = dict(zip(votes.task_ids.tolist(), gold_array.tolist(), strict=True))
-    else:
-        votes = read_votes(args.input)
-    if args.gold is not None:
-        gold = read_gold(args.gold)
+    votes, gold = _votes_and_gold(args)
     gold_array = None
     if gold is not None:
         gold_array = np.empty(votes.n_tasks, dtype=object)
         gold_array[:] = [gold.get(t) for t in votes.task_ids.tolist()]
-    try:
-        model = get_aggregator(args.method, **dict(args.param))
-    except TypeError as exc:
-        raise CommandError(f"bad --param for {args.method}: {exc}") from exc
+    model = _aggregator(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(votes)

@@ -9,7 +9,6 @@ from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._online import with_pool
 from ..base import BaseAggregator, normalize_rows, vote_counts
@@ -775,51 +774,15 @@ class TwoThird(_VoteCounting):
             self.consensus_label_, self.consensus_reached_, self.missing_label)
         return self
 
-    def predict(self, X):
-        """Accepted label of every task of X, ``missing_label`` without one.
+    def _predict_labels(self, votes):
+        """The accepted label of each task, ``missing_label`` without one.
 
-        Parameters
-        ----------
-        X : Votes, array-like, DataFrame, dict or sparse.COO
-            The votes.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_tasks,)
-            Values from ``classes_`` or ``missing_label``; rows follow the
-            task order of X.
+        ``predict`` returns these, and ``score`` counts a task without
+        consensus as an error (use ``consensus_reached_`` for coverage).
         """
-        check_is_fitted(self)
-        counts = vote_counts(self._coded_votes(X))
+        counts = vote_counts(votes)
         labels = self._labels_from_proba(self._proba_from_counts(counts))
         return _fill_missing(labels, self._accepted(counts), self.missing_label)
-
-    def score(self, X, y):
-        """Accuracy of the accepted labels against gold labels.
-
-        A task without consensus counts as an error; use
-        ``consensus_reached_`` (or ``predict``) to measure coverage.
-
-        Parameters
-        ----------
-        X : Votes, array-like, DataFrame, dict or sparse.COO
-            The votes.
-        y : array-like of shape (n_tasks,) or dict
-            Gold labels, as in :meth:`fit`.
-
-        Returns
-        -------
-        accuracy : float
-        """
-        check_is_fitted(self)
-        votes = self._coded_votes(X)
-        labels, known = self._gold_labels(y, votes)
-        if not known.any():
-            raise ValueError("y holds no known gold label to score against.")
-        counts = vote_counts(votes)
-        accepted = self._accepted(counts)[known]
-        predicted = self._labels_from_proba(self._proba_from_counts(counts))[known]
-        return float(np.mean(accepted & (predicted == labels)))
 
 
 class PlantNet(_VoteCounting):

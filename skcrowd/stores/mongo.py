@@ -42,7 +42,9 @@ import numpy as np
 __all__ = ["MongoStore", "StoreUnavailableError"]
 
 _FORMAT = 1
-_IN_CHUNK = 128  # ids per `$in` query (some servers match `$in` linearly)
+# ids per `$in` query: some servers match each found document against the
+# whole `$in` list, linearly, so long lists cost quadratic time
+_IN_CHUNK = 128
 _DB_FORBIDDEN = set('/\\. "$*<>:|?\x00')
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COLLECTIONS = ("meta", "workers", "tasks", "batches")
@@ -154,17 +156,20 @@ class MongoStore:
     feed one model and a new process continues where the last one stopped.
 
     * A batch reads and writes only the documents of its own workers and
-      tasks plus the one global document, with one bulk write per collection.
-      Additive statistics and counters are changed with ``$inc``, so
-      concurrent writers lose nothing.
+      tasks plus the one global document, with one bulk write per collection
+      (inserts of new documents and ``$set`` of changed ones): the number of
+      database commands grows with the batch's tasks and workers, never with
+      its votes.
     * A batch is applied completely or not at all: in a transaction when the
       server supports them (replica sets, sharded clusters); otherwise under
-      a write lease with a write-ahead record of the batch, which any later
-      call rolls forward if its writer died half-way (each document records
-      the last batch that wrote it, so nothing is applied twice).
+      a write lease with a write-ahead record of the batch, which the next
+      call rolls forward if its writer stopped half-way.
     * A batch is applied at most once: its id (given to ``partial_fit``, or a
       hash of its content) is the unique ``_id`` of its record, and the
       server's duplicate-key answer (code 11000) means "already applied".
+    * Several processes may feed one store: commits are serialised (by the
+      transactions or the lease) and each writes the *current* statistics
+      plus its batch's changes (the driver's deltas), so no batch is lost.
 
     The store connects lazily, on first use, and never pickles its client:
     a pickled or cloned estimator reconnects with the same configuration.
@@ -202,10 +207,17 @@ class MongoStore:
     Notes
     -----
     Concurrent ``partial_fit`` calls on one store each prepare their batch
-    from the state they read, then merge their *changes* (``$inc``): counting
-    models stay exact when concurrent batches hold different tasks; stepwise
-    EM merges concurrent steps like asynchronous stochastic updates. A task's
-    posterior is the one of its latest batch; ``consensus()`` re-scores all.
+    from the state they read; when another batch landed in between, the
+    commit adds this batch's *changes* to the current statistics instead of
+    writing the prepared ones. Counting models stay exact when concurrent
+    batches hold different tasks; stepwise EM merges concurrent steps like
+    asynchronous stochastic updates. A task's stored posterior is the one of
+    its latest batch; ``consensus()`` re-scores every task.
+
+    The write lease needs the writers' clocks to agree to well within
+    ``lease`` seconds; a writer stalled for longer than ``lease`` in the
+    middle of a commit loses its lease and the batch is rolled forward by
+    another process.
 
     Examples
     --------
@@ -301,12 +313,14 @@ class MongoStore:
         return (f"MongoStore({_redact(self.uri)!r}, database={self.database!r}, "
                 f"model={self.model!r})")
 
-    def _unavailable(self, exc):
+    def _unavailable(self, exc, commit=False):
+        written = ("the batch was not applied (a half-written one is completed "
+                   "by the next call)" if commit else "nothing was written")
         return StoreUnavailableError(
             f"MongoDB server at {_hosts(self.uri)} not reachable within "
             f"{self.timeout:g} s (database {self.database!r}, model "
-            f"{self.model!r}); nothing was written. Check the URI or start the "
-            f"server. ({type(exc).__name__}: {str(exc)[:300]})"
+            f"{self.model!r}); {written}. Check the URI or start the server. "
+            f"({type(exc).__name__}: {str(exc)[:300]})"
         )
 
     def _db(self):
@@ -325,8 +339,9 @@ class MongoStore:
         db = self._client[self.database]
         if self._use_txn is None:
             hello = self._client.admin.command("hello")
-            supported = bool(hello.get("setName") or hello.get("msg") == "isdbgrid"
-                             ) and hello.get("logicalSessionTimeoutMinutes") is not None
+            supported = (bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
+                         and hello.get("logicalSessionTimeoutMinutes") is not None
+                         and hello.get("maxWireVersion", 0) >= 8)  # MongoDB 4.2
             if self.transactions is True and not supported:
                 raise ValueError(
                     f"transactions=True but the server at {_hosts(self.uri)} does "
@@ -343,14 +358,14 @@ class MongoStore:
     def _coll(self, what):
         return self._db()[self._name(what)]
 
-    def _guarded(self, call, *args, **kwargs):
+    def _guarded(self, call, *args, commit=False):
         """Run ``call`` turning connection failures into a clear error."""
         from pymongo.errors import ConnectionFailure
 
         try:
-            return call(*args, **kwargs)
+            return call(*args)
         except ConnectionFailure as exc:
-            raise self._unavailable(exc) from exc
+            raise self._unavailable(exc, commit) from exc
 
     def close(self):
         """Close the connection (it reopens on next use)."""
@@ -370,6 +385,9 @@ class MongoStore:
     # reads
     def meta(self):
         """The model's global state, or None before the first batch."""
+        # the driver reads this first for each batch: reads of tasks and
+        # workers kept for the commit are the ones made after it
+        self._read = None
         return self._guarded(self._meta)
 
     def _meta(self):
@@ -410,7 +428,7 @@ class MongoStore:
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start: start + _IN_CHUNK]
             docs.extend(coll.find({"_id": {"$in": chunk}}, projection,
-                                  session=session, batch_size=len(chunk)))
+                                  session=session, batch_size=len(chunk) + 1))
         return {doc["_id"]: doc for doc in docs}
 
     def _remember(self, what, ids, found):
@@ -540,7 +558,7 @@ class MongoStore:
         """Apply one prepared batch completely, or not at all, and once."""
         prepared = self._prepare(batch)
         try:
-            self._guarded(self._commit, prepared)
+            self._guarded(self._commit, prepared, commit=True)
         finally:
             self._meta_doc = self._read = None
 
@@ -830,7 +848,7 @@ class MongoStore:
             self._release(token)
             return
         except BaseException:
-            self._release(token)
+            self._abandon(token)  # nothing of this batch was written
             raise
         try:
             self._apply(plan, prepared["bid"], token, release=True)
