@@ -68,6 +68,16 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
     ``_predict_proba_votes(votes)``, a row-local computation for any votes
     coded in the fitted vocabularies (the worker code ``n_workers`` stands for
     every worker unseen at fit, who gets the population-average parameters).
+
+    Examples
+    --------
+    Every aggregator shares this interface:
+
+    >>> from skcrowd import MajorityVote
+    >>> from skcrowd.base import BaseAggregator
+    >>> model = MajorityVote().fit({"t1": {"ann": "cat", "bob": "cat"}})
+    >>> isinstance(model, BaseAggregator), model.predict({"t2": {"ann": "cat"}})
+    (True, array(['cat'], dtype='<U3'))
     """
 
     _parameter_constraints: dict = {
@@ -349,8 +359,19 @@ class BaseEM(BaseAggregator):
       smoothing), so that the objective EM increases is the log posterior.
 
     and ``_stats(votes, posterior)`` for the statistics of a given posterior
-    (used by the initialisation). ``_average_worker(params)`` returns params
-    with one more worker, the population average, for unseen workers.
+    (used by the initialisation). Models that name their per-worker
+    statistics in ``_worker_stat_keys`` give unseen workers the pooled
+    worker (the M-step on the sum of every worker's statistics); the others
+    define ``_average_worker(params)``, which returns params with one more
+    worker, the population average.
+
+    Examples
+    --------
+    >>> from skcrowd import DawidSkene
+    >>> from skcrowd.base import BaseEM
+    >>> model = DawidSkene(max_iter=5, tol=0).fit([[0, 0, 1], [1, 1, 1]])
+    >>> isinstance(model, BaseEM), model.n_iter_, len(model.log_likelihood_history_)
+    (True, 5, 5)
     """
 
     _parameter_constraints: dict = {
