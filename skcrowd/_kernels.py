@@ -18,11 +18,45 @@ from numba import njit
 def _task_scores(i, task_ptr, row, weight, table, out):
     """out += sum over the votes v of task i of weight[v] * table[row[v]]."""
     n_classes = out.shape[0]
-    for v in range(task_ptr[i], task_ptr[i + 1]):
-        r = row[v]
-        w = weight[v]
+    v = task_ptr[i]
+    stop = task_ptr[i + 1]
+    # two votes per step halve the dependency chain through out[k]
+    while v + 1 < stop:
+        r1 = row[v]
+        r2 = row[v + 1]
+        w1 = weight[v]
+        w2 = weight[v + 1]
         for k in range(n_classes):
-            out[k] += w * table[r, k]
+            out[k] += w1 * table[r1, k] + w2 * table[r2, k]
+        v += 2
+    if v < stop:
+        r1 = row[v]
+        w1 = weight[v]
+        for k in range(n_classes):
+            out[k] += w1 * table[r1, k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scatter_task(i, task_ptr, row, weight, scores, stats):
+    """stats[row[v]] += weight[v] * scores for the votes v of task i."""
+    n_classes = scores.shape[0]
+    v = task_ptr[i]
+    stop = task_ptr[i + 1]
+    while v + 1 < stop:
+        r1 = row[v]
+        r2 = row[v + 1]
+        w1 = weight[v]
+        w2 = weight[v + 1]
+        for k in range(n_classes):
+            p = scores[k]
+            stats[r1, k] += w1 * p
+            stats[r2, k] += w2 * p
+        v += 2
+    if v < stop:
+        r1 = row[v]
+        w1 = weight[v]
+        for k in range(n_classes):
+            stats[r1, k] += w1 * scores[k]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -37,8 +71,9 @@ def _softmax_inplace(scores):
     for k in range(n_classes):
         scores[k] = np.exp(scores[k] - top)
         total += scores[k]
+    inverse = 1.0 / total  # total >= 1: the top class contributes exp(0)
     for k in range(n_classes):
-        scores[k] /= total
+        scores[k] *= inverse
     return top + np.log(total)
 
 
@@ -75,11 +110,7 @@ def log_posterior_pass(task_ptr, row, weight, log_table, log_prior, clamp, start
         if accumulate:
             for k in range(n_classes):
                 class_stats[k] += buf[k]
-            for v in range(task_ptr[i], task_ptr[i + 1]):
-                r = row[v]
-                w = weight[v]
-                for k in range(n_classes):
-                    stats[r, k] += w * buf[k]
+            _scatter_task(i, task_ptr, row, weight, buf, stats)
     return log_likelihood
 
 
