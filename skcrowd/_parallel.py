@@ -84,7 +84,11 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
     n_rows = log_table.shape[0] if accumulate else 1
     row = votes.worker_label_index()
     posterior = np.empty((votes.n_tasks, n_states))
-    chunks = task_chunks(votes.task_ptr, n_rows * n_states)
+    cache = votes.__dict__.setdefault("_task_chunks", {})
+    key = (n_rows * n_states, MIN_CHUNK_VOTES)
+    if key not in cache:  # votes never change: chunk them once
+        cache[key] = task_chunks(votes.task_ptr, n_rows * n_states)
+    chunks = cache[key]
 
     def run(start, stop):
         stats = np.zeros((n_rows, n_states))

@@ -82,8 +82,14 @@ class _ConfusionEM(BaseEM):
         return params["confusion_matrices"]
 
     def _log_confusion(self, params):
-        """Log P(label | state, worker), shape (n_workers, n_states, n_classes)."""
-        return np.log(self._confusion(params))
+        """Log P(label | state, worker), shape (n_workers, n_states, n_classes).
+
+        Computed once per params dict (the E-step and the log prior both
+        read it).
+        """
+        if "_log_confusion" not in params:
+            params["_log_confusion"] = np.log(self._confusion(params))
+        return params["_log_confusion"]
 
     def _log_class_prior(self, params):
         """Log prior of the latent states, shape (n_states,)."""
@@ -139,7 +145,7 @@ class _ConfusionEM(BaseEM):
         )
 
     def _worker_log_prior(self, params):
-        return np.log(params["confusion_matrices"]).sum()
+        return self._log_confusion(params).sum()
 
 
 class DawidSkene(_ConfusionEM):
