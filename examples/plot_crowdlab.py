@@ -1,7 +1,7 @@
 """
-=============================================================
+==============================================================
 CROWDLAB: consensus labels, worst annotators, items to relabel
-=============================================================
+==============================================================
 
 Fifty annotators each labeled about 10% of 300 items; a few of them are
 careless. Majority vote over 3 votes per item is wrong on one item in seven.
