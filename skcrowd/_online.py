@@ -108,12 +108,6 @@ class OnlineMixin:
                           classes=votes.classes)
         return votes
 
-    def _batch_gold(self, y, votes):
-        if y is None:
-            return None, None
-        labels, known = self._gold_labels(y, votes)
-        return labels, known
-
     def _online_classes(self, meta, classes, votes, gold_labels):
         """The label set after this batch, and whether it changed."""
         seen = [votes.classes]
@@ -208,10 +202,9 @@ class OnlineMixin:
             store = self.store_
         tic = time.perf_counter()
         votes = self._batch_votes(X, first)
-        gold_labels, gold_known = self._batch_gold(y, votes)
-        batch_id = batch_id or batch_digest(
-            votes, None if gold_labels is None else gold_labels
-        )
+        gold_labels, gold_known = (None, None) if y is None else self._gold_labels(
+            y, votes)
+        batch_id = batch_id or batch_digest(votes, gold_labels)
         if store.is_applied(batch_id):
             if first:  # e.g. a new process re-sending a batch: adopt the state
                 self._adopt_store(store, store.meta())

@@ -312,16 +312,9 @@ class Wawa(_VoteCounting):
 
     def _count_stats(self, votes, gold):
         counts = vote_counts(votes)
-        reference = np.argmax(counts, axis=1)
-        known = gold >= 0
-        reference[known] = gold[known]
-        agree = votes.weight * (votes.label == reference[votes.task])
-        return {
-            "class_counts": counts.sum(axis=0),
-            "agreed": np.bincount(votes.worker, agree, minlength=votes.n_workers),
-            "given": np.bincount(votes.worker, votes.weight,
-                                 minlength=votes.n_workers),
-        }
+        agreed, given = agreement_counts(votes, _clamped_argmax(counts, gold))
+        return {"class_counts": counts.sum(axis=0), "agreed": agreed,
+                "given": given}
 
     def _m_step(self, stats):
         agreed, given = stats["agreed"], stats["given"]
