@@ -155,11 +155,7 @@ def grouped_log_posterior_pass(task_ptr, row, weight, log_table, log_prior, clam
         if accumulate:
             for k in range(n_states):
                 class_stats[k] += buf[k]
-            for v in range(task_ptr[i], task_ptr[i + 1]):
-                r = row[v]
-                w = weight[v]
-                for k in range(n_states):
-                    stats[r, k] += w * buf[k]
+            _scatter_task(i, task_ptr, row, weight, buf, stats)
     return log_likelihood
 
 
