@@ -13,150 +13,147 @@ chunk returns additive statistics that the caller sums.
 import numpy as np
 from numba import njit
 
+# Tasks are processed in blocks of this many: the block's posterior rows stay
+# in the L1 cache between the gather, the softmax and the scatter.
+TASK_BLOCK = 64
+# Up to this many latent states the kernels are compiled for the exact width
+# (see :func:`width_token`), which lets LLVM unroll the loops over states.
+MAX_UNROLLED_WIDTH = 16
 
-@njit(cache=True, nogil=True, inline="always")
-def _task_scores(i, task_ptr, row, weight, table, out):
-    """out += sum over the votes v of task i of weight[v] * table[row[v]]."""
-    n_classes = out.shape[0]
-    v = task_ptr[i]
-    stop = task_ptr[i + 1]
-    # two votes per step halve the dependency chain through out[k]
-    while v + 1 < stop:
-        r1 = row[v]
-        r2 = row[v + 1]
-        w1 = weight[v]
-        w2 = weight[v + 1]
-        for k in range(n_classes):
-            out[k] += w1 * table[r1, k] + w2 * table[r2, k]
-        v += 2
-    if v < stop:
-        r1 = row[v]
-        w1 = weight[v]
-        for k in range(n_classes):
-            out[k] += w1 * table[r1, k]
+
+def width_token(n_states):
+    """A tuple whose *type* carries ``n_states`` to the compiled kernels.
+
+    Numba compiles one specialisation per tuple length, in which the number
+    of states is a compile-time constant; above ``MAX_UNROLLED_WIDTH`` the
+    empty tuple selects the generic code, which reads it from the arrays.
+    """
+    return (0.0,) * n_states if n_states <= MAX_UNROLLED_WIDTH else ()
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _scatter_task(i, task_ptr, row, weight, scores, stats):
-    """stats[row[v]] += weight[v] * scores for the votes v of task i."""
-    n_classes = scores.shape[0]
-    v = task_ptr[i]
-    stop = task_ptr[i + 1]
-    while v + 1 < stop:
-        r1 = row[v]
-        r2 = row[v + 1]
-        w1 = weight[v]
-        w2 = weight[v + 1]
-        for k in range(n_classes):
-            p = scores[k]
-            stats[r1, k] += w1 * p
-            stats[r2, k] += w2 * p
-        v += 2
-    if v < stop:
-        r1 = row[v]
-        w1 = weight[v]
-        for k in range(n_classes):
-            stats[r1, k] += w1 * scores[k]
+def _width(token, array):
+    """The number of states: ``len(token)`` (a constant) or the array's."""
+    if len(token) == 0:
+        return array.shape[1]
+    return len(token)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gather_rows(token, i, task_ptr, row, weight, table, first, out):
+    """``out[i] = first + sum over the votes v of task i of w_v table[row_v]``
+    (``w_v = 1`` when ``weight`` is None)."""
+    n = _width(token, out)
+    for k in range(n):
+        out[i, k] = first[k]
+    for v in range(task_ptr[i], task_ptr[i + 1]):
+        r = row[v]
+        if weight is None:
+            for k in range(n):
+                out[i, k] += table[r, k]
+        else:
+            w = weight[v]
+            for k in range(n):
+                out[i, k] += w * table[r, k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scatter_rows(token, i, task_ptr, row, weight, values, stats):
+    """``stats[row_v] += w_v * values[i]`` for the votes v of task i."""
+    n = _width(token, values)
+    for v in range(task_ptr[i], task_ptr[i + 1]):
+        r = row[v]
+        if weight is None:
+            for k in range(n):
+                stats[r, k] += values[i, k]
+        else:
+            w = weight[v]
+            for k in range(n):
+                stats[r, k] += w * values[i, k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _softmax_row(token, i, scores, keep, group_size):
+    """Normalise row ``i`` of log-scores to probabilities; return its
+    log-sum-exp. With ``keep >= 0`` only the states ``s`` with ``s //
+    group_size == keep`` keep their score (a known gold label), the others
+    get probability zero."""
+    n = _width(token, scores)
+    if keep >= 0:
+        for k in range(n):
+            if k // group_size != keep:
+                scores[i, k] = -np.inf
+    top = -np.inf
+    for k in range(n):
+        top = max(top, scores[i, k])
+    total = 0.0
+    for k in range(n):
+        scores[i, k] = np.exp(scores[i, k] - top)
+        total += scores[i, k]
+    inverse = 1.0 / total  # total >= 1: the top state contributes exp(0)
+    for k in range(n):
+        scores[i, k] *= inverse
+    return top + np.log(total)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _softmax_inplace(scores):
-    """Normalise log-scores to probabilities in place; return log-sum-exp."""
-    n_classes = scores.shape[0]
-    top = scores[0]
-    for k in range(1, n_classes):
-        if scores[k] > top:
-            top = scores[k]
+    """Normalise a vector of log-scores to probabilities in place; return
+    its log-sum-exp."""
+    top = -np.inf
+    for k in range(scores.shape[0]):
+        top = max(top, scores[k])
     total = 0.0
-    for k in range(n_classes):
+    for k in range(scores.shape[0]):
         scores[k] = np.exp(scores[k] - top)
         total += scores[k]
-    inverse = 1.0 / total  # total >= 1: the top class contributes exp(0)
-    for k in range(n_classes):
+    inverse = 1.0 / total
+    for k in range(scores.shape[0]):
         scores[k] *= inverse
     return top + np.log(total)
 
 
 @njit(cache=True, nogil=True)
-def log_posterior_pass(task_ptr, row, weight, log_table, log_prior, clamp, start,
-                       stop, posterior, stats, class_stats, accumulate):
-    """E-step of a model whose vote likelihood is a (row, class) table.
+def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, clamp,
+                         group_size, start, stop, posterior, stats, state_counts):
+    """E-step of a model whose vote likelihood is a (row, state) table.
 
-    For tasks ``start:stop``, ``posterior[i] = softmax(log_prior + sum_v
-    weight_v * log_table[row_v])``, or the one-hot of ``clamp[i]`` when it is
-    non-negative (a known gold label). With ``accumulate`` the pass also adds
-    the M-step statistics: ``stats[row_v] += weight_v * posterior[task_v]`` and
-    ``class_stats += posterior[i]``.
+    For tasks ``start:stop``, ``posterior[i] = softmax(log_prior + sum_v w_v
+    log_table[row_v])`` where ``row_v`` is the table row of vote ``v`` (e.g.
+    ``worker * n_classes + label``) and ``w_v`` its weight (1 when ``weight``
+    is None). State ``s`` belongs to class ``s // group_size`` (EBCC's
+    (class, subtype) pairs; 1 for the Dawid-Skene family); a known gold label
+    ``clamp[i] = c >= 0`` restricts task ``i`` to the states of class ``c``
+    (``clamp`` may be None: no gold). When ``stats`` is not None the pass
+    also adds the M-step statistics ``stats[row_v] += w_v * posterior[i]``
+    and ``state_counts += posterior[i]``.
 
-    Returns the log-likelihood of the tasks' votes (and gold labels).
+    ``token`` is :func:`width_token` of the number of states. Returns the
+    log-likelihood of the tasks' votes (and gold labels).
     """
-    n_classes = log_prior.shape[0]
-    buf = np.empty(n_classes)
     log_likelihood = 0.0
-    for i in range(start, stop):
-        for k in range(n_classes):
-            buf[k] = log_prior[k]
-        _task_scores(i, task_ptr, row, weight, log_table, buf)
-        c = clamp[i]
-        if c >= 0:
-            log_likelihood += buf[c]
-            for k in range(n_classes):
-                buf[k] = 0.0
-            buf[c] = 1.0
-        else:
-            log_likelihood += _softmax_inplace(buf)
-        for k in range(n_classes):
-            posterior[i, k] = buf[k]
-        if accumulate:
-            for k in range(n_classes):
-                class_stats[k] += buf[k]
-            _scatter_task(i, task_ptr, row, weight, buf, stats)
+    for block in range(start, stop, TASK_BLOCK):
+        end = min(block + TASK_BLOCK, stop)
+        for i in range(block, end):
+            _gather_rows(token, i, task_ptr, row, weight, log_table, log_prior,
+                         posterior)
+        for i in range(block, end):
+            keep = -1 if clamp is None else clamp[i]
+            log_likelihood += _softmax_row(token, i, posterior, keep, group_size)
+        if stats is not None:
+            n = _width(token, posterior)
+            for i in range(block, end):
+                for k in range(n):
+                    state_counts[k] += posterior[i, k]
+                _scatter_rows(token, i, task_ptr, row, weight, posterior, stats)
     return log_likelihood
 
 
 @njit(cache=True, nogil=True)
-def row_stats_pass(task_ptr, row, weight, posterior, start, stop, stats):
-    """``stats[row_v] += weight_v * posterior[task_v]`` for tasks start:stop."""
-    n_classes = posterior.shape[1]
+def row_stats_pass(token, task_ptr, row, weight, posterior, start, stop, stats):
+    """``stats[row_v] += w_v * posterior[task_v]`` for tasks start:stop."""
     for i in range(start, stop):
-        for v in range(task_ptr[i], task_ptr[i + 1]):
-            r = row[v]
-            w = weight[v]
-            for k in range(n_classes):
-                stats[r, k] += w * posterior[i, k]
-
-
-@njit(cache=True, nogil=True)
-def grouped_log_posterior_pass(task_ptr, row, weight, log_table, log_prior, clamp,
-                               group_size, start, stop, posterior, stats,
-                               class_stats, accumulate):
-    """:func:`log_posterior_pass` over latent states grouped by class.
-
-    State ``s`` belongs to class ``s // group_size`` (EBCC's (class, subtype)
-    pairs). A known gold label ``clamp[i] = c`` restricts task ``i`` to the
-    states of class ``c``, renormalised among themselves, instead of a single
-    state. With ``group_size == 1`` this is :func:`log_posterior_pass`.
-    """
-    n_states = log_prior.shape[0]
-    buf = np.empty(n_states)
-    log_likelihood = 0.0
-    for i in range(start, stop):
-        for k in range(n_states):
-            buf[k] = log_prior[k]
-        _task_scores(i, task_ptr, row, weight, log_table, buf)
-        c = clamp[i]
-        if c >= 0:
-            for k in range(n_states):
-                if k // group_size != c:
-                    buf[k] = -np.inf
-        log_likelihood += _softmax_inplace(buf)
-        for k in range(n_states):
-            posterior[i, k] = buf[k]
-        if accumulate:
-            for k in range(n_states):
-                class_stats[k] += buf[k]
-            _scatter_task(i, task_ptr, row, weight, buf, stats)
-    return log_likelihood
+        _scatter_rows(token, i, task_ptr, row, weight, posterior, stats)
 
 
 # ----------------------------------------------------------------------

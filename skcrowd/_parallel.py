@@ -70,41 +70,49 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
                  n_jobs=None):
     """E-step of a model whose vote likelihood is a (row, state) table.
 
-    Runs :func:`~skcrowd._kernels.log_posterior_pass` (or
-    :func:`~skcrowd._kernels.grouped_log_posterior_pass` when each class has
-    ``group_size`` latent states) over data-defined chunks of tasks in
-    threads: the result does not depend on ``n_jobs``. Returns the posterior
-    over states, the statistics ``stats[row] = sum of weight * posterior``
-    (a (1, n_states) array of zeros unless ``accumulate``), the expected state
-    counts and the log-likelihood.
+    Runs :func:`~skcrowd._kernels.table_posterior_pass` over data-defined
+    chunks of tasks in threads: the result does not depend on ``n_jobs``.
+    Each class has ``group_size`` latent states (1 but for EBCC). Returns the
+    posterior over states, the statistics ``stats[row] = sum of weight *
+    posterior`` (a (1, n_states) array of zeros unless ``accumulate``), the
+    expected state counts and the log-likelihood.
     """
-    from ._kernels import grouped_log_posterior_pass, log_posterior_pass
+    from ._kernels import table_posterior_pass, width_token
 
     n_states = log_prior.shape[0]
     n_rows = log_table.shape[0] if accumulate else 1
     row = votes.worker_label_index()
+    weight = votes.kernel_weight()
+    token = width_token(n_states)
+    clamp = clamp if clamp is not None and np.any(clamp >= 0) else None
     posterior = np.empty((votes.n_tasks, n_states))
-    cache = votes.__dict__.setdefault("_task_chunks", {})
-    key = (n_rows * n_states, MIN_CHUNK_VOTES)
-    if key not in cache:  # votes never change: chunk them once
-        cache[key] = task_chunks(votes.task_ptr, n_rows * n_states)
-    chunks = cache[key]
+    chunks = chunks_of(votes, n_rows * n_states)
 
     def run(start, stop):
-        stats = np.zeros((n_rows, n_states))
-        class_counts = np.zeros(n_states)
-        args = (votes.task_ptr, row, votes.weight, log_table, log_prior, clamp)
-        out = (start, stop, posterior, stats, class_counts, accumulate)
-        if group_size == 1:
-            log_likelihood = log_posterior_pass(*args, *out)
-        else:
-            log_likelihood = grouped_log_posterior_pass(*args, group_size, *out)
-        return stats, class_counts, log_likelihood
+        stats = np.zeros((n_rows, n_states)) if accumulate else None
+        state_counts = np.zeros(n_states)
+        log_likelihood = table_posterior_pass(
+            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
+            group_size, start, stop, posterior, stats, state_counts)
+        return stats, state_counts, log_likelihood
 
     parts = map_chunks(run, chunks, n_jobs)
-    stats, class_counts, log_likelihood = parts[0]
+    stats, state_counts, log_likelihood = parts[0]
     for more_stats, more_counts, more_log_likelihood in parts[1:]:
-        stats += more_stats
-        class_counts += more_counts
+        if accumulate:
+            stats += more_stats
+        state_counts += more_counts
         log_likelihood += more_log_likelihood
-    return posterior, stats, class_counts, log_likelihood
+    if not accumulate:
+        stats = np.zeros((1, n_states))
+    return posterior, stats, state_counts, log_likelihood
+
+
+def chunks_of(votes, stats_size=0):
+    """:func:`task_chunks` of ``votes``, computed once per Votes (they never
+    change)."""
+    cache = votes.__dict__.setdefault("_task_chunks", {})
+    key = (stats_size, MIN_CHUNK_VOTES)
+    if key not in cache:
+        cache[key] = task_chunks(votes.task_ptr, stats_size)
+    return cache[key]

@@ -273,10 +273,19 @@ class Votes:
         It is the row that a vote reads in a (worker, label) x class table.
         """
         if getattr(self, "_worker_label", None) is None:
-            self._worker_label = (
-                self.worker.astype(np.int64) * self.n_classes + self.label
-            )
+            index = self.worker.astype(np.int64) * self.n_classes + self.label
+            if self.n_workers * self.n_classes < 2**31:  # half the bandwidth
+                index = index.astype(np.int32)
+            self._worker_label = index
         return self._worker_label
+
+    def kernel_weight(self):
+        """The vote weights as the kernels take them: None when every vote
+        weighs one (the kernels then skip the multiplications)."""
+        if "_kernel_weight" not in self.__dict__:
+            unit = bool(np.all(self.weight == 1.0))
+            self.__dict__["_kernel_weight"] = None if unit else self.weight
+        return self.__dict__["_kernel_weight"]
 
     def task_counts(self):
         """Total vote weight of each task, shape (n_tasks,)."""

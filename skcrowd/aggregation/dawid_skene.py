@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import softmax, xlogy
 from sklearn.utils._param_validation import Interval
 
-from .._kernels import row_stats_pass
+from .._kernels import row_stats_pass, width_token
 from .._parallel import table_e_step
 from ..base import BaseEM
 
@@ -122,8 +122,10 @@ class _ConfusionEM(BaseEM):
 
     def _stats(self, votes, posterior):
         stats = np.zeros((votes.n_workers * votes.n_classes, posterior.shape[1]))
-        row_stats_pass(votes.task_ptr, votes.worker_label_index(), votes.weight,
-                       posterior, 0, votes.n_tasks, stats)
+        row_stats_pass(width_token(posterior.shape[1]), votes.task_ptr,
+                       votes.worker_label_index(), votes.kernel_weight(),
+                       np.ascontiguousarray(posterior, dtype=float), 0,
+                       votes.n_tasks, stats)
         return self._as_stats(stats, posterior.sum(axis=0), votes.n_workers,
                               votes.n_classes)
 
