@@ -406,3 +406,53 @@ def msr_sweep(values, observed, other, current, n_trim, floor, out):
             for k in range(m - high, m):
                 total -= part[k]
         out[j] = max(total / (m - low - high), floor)
+
+
+@njit(cache=True, nogil=True)
+def counting_order(keys, n_keys):
+    """The stable order that sorts ``keys`` (integers in ``range(n_keys)``),
+    by a counting sort: O(len(keys) + n_keys), where argsort is O(n log n)."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for j in range(keys.shape[0]):
+        start[keys[j] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    order = np.empty(keys.shape[0], dtype=np.int64)
+    for j in range(keys.shape[0]):
+        key = keys[j]
+        order[start[key]] = j
+        start[key] += 1
+    return order
+
+
+@njit(cache=True, nogil=True)
+def dense_factorize(values, low, span, sort):
+    """Codes and vocabulary of integers in ``[low, low + span)`` by direct
+    addressing: O(len(values) + span), no sort and no hashing.
+
+    Codes number the distinct values in order of first appearance, or in
+    increasing order with ``sort``.
+    """
+    code_of = np.full(span, -1, dtype=np.int64)
+    codes = np.empty(values.shape[0], dtype=np.int32)
+    uniques = np.empty(min(span, values.shape[0]), dtype=values.dtype)
+    n_unique = 0
+    for j in range(values.shape[0]):
+        slot = values[j] - low
+        code = code_of[slot]
+        if code < 0:
+            code = n_unique
+            code_of[slot] = code
+            uniques[code] = values[j]
+            n_unique += 1
+        codes[j] = code
+    uniques = uniques[:n_unique]
+    if sort:
+        rank = np.empty(n_unique, dtype=np.int32)
+        order = np.argsort(uniques)
+        for r in range(n_unique):
+            rank[order[r]] = r
+        for j in range(values.shape[0]):
+            codes[j] = rank[codes[j]]
+        uniques = uniques[order]
+    return codes, uniques

@@ -4,6 +4,7 @@ Every aggregator converts its input through :func:`as_votes`, so the rules for
 missing values, repeated answers, identifiers and labels live here only.
 """
 
+import sys
 from collections.abc import Mapping
 from numbers import Integral
 
@@ -44,6 +45,15 @@ def _missing_mask(values, missing_label):
         if isinstance(missing_label, str):
             return values == missing_label
         return np.zeros(values.shape, dtype=bool)
+    try:  # object arrays: numpy's element-wise comparisons, in C
+        with np.errstate(invalid="ignore"):
+            mask = np.equal(values, None) | np.not_equal(values, values)  # None, NaN
+            if missing_label is not None:
+                mask |= np.asarray(np.equal(values, missing_label), dtype=bool)
+        if mask.shape == values.shape and mask.dtype == bool:
+            return mask
+    except (TypeError, ValueError):
+        pass
     flat = values.ravel().tolist()
     mask = np.fromiter((_is_missing_scalar(v, missing_label) for v in flat),
                        dtype=bool, count=len(flat))
@@ -95,8 +105,27 @@ def factorize(values, *, sort=False):
     """Integer codes and the vocabulary of ``values``.
 
     The vocabulary is in order of first appearance, or sorted with ``sort=True``.
-    Unorderable or mixed-type identifiers fall back to a hash map.
+    Unorderable or mixed-type identifiers fall back to a hash map. When the
+    caller has pandas loaded (its input was a DataFrame), pandas' hash-based
+    ``factorize`` does the work: same result, no sort of the values.
     """
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * len(values) + 4096:  # dense enough: direct addressing
+            from ._kernels import dense_factorize
+
+            return dense_factorize(values, low, high - low + 1, sort)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and values.dtype.kind in "iuOUS" and len(values):
+        codes, uniques = pandas.factorize(values)
+        uniques = np.asarray(uniques).astype(values.dtype)
+        if sort:  # sort the few distinct values; numpy's order, numpy's errors
+            _unique_sorted(uniques, "Labels")  # a TypeError naming unorderable types
+            order = np.argsort(uniques, kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            codes, uniques = rank[codes], uniques[order]
+        return codes.astype(np.int32), uniques
     try:
         uniques, first, inverse = np.unique(
             values, return_index=True, return_inverse=True
@@ -212,7 +241,14 @@ class Votes:
         )
         self.classes = np.asarray(classes) if len(classes) else np.empty(0, object)
         if len(task) and np.any(np.diff(task) < 0):
-            order = np.argsort(task, kind="stable")
+            from ._kernels import counting_order
+
+            if task.min() < 0 or task.max() >= self.n_tasks:
+                raise ValueError(
+                    f"Task codes must lie in [0, {self.n_tasks}) (one per task "
+                    f"id); got codes from {task.min()} to {task.max()}."
+                )
+            order = counting_order(task, self.n_tasks)
             task, worker, label, weight = (
                 task[order], worker[order], label[order], weight[order]
             )

@@ -172,6 +172,8 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
                 gold[known] = lookup(classes, labels)
         self.classes_ = classes
         self.worker_ids_ = votes.worker_ids
+        if len(classes) == len(votes.classes):  # no gold-only class: codes hold
+            return votes, gold
         label = lookup(classes, votes.classes)[votes.label]
         votes = Votes(votes.task, votes.worker, label, votes.weight,
                       task_ids=votes.task_ids, worker_ids=votes.worker_ids,
