@@ -17,6 +17,13 @@ updates the statistics and the store applies the change at once:
   touches one number instead of every worker: a batch reads and writes only
   its own workers and tasks.
 
+Per batch, the driver works on the batch's own arrays: ids are matched with
+the store's by value once per distinct id (a compiled hash table for integer
+ids), the common case of tasks never seen before skips the kept-votes merge,
+and EM models take a bounded number of E-steps per batch (see
+``partial_fit``), so that the cost of a batch grows with its votes, tasks and
+workers, never with the stream.
+
 Statistics whose first axis is the worker are named by the model's
 ``_worker_stat_keys``; the others are global. Workers the model has not seen
 get the *pooled* worker: the M-step applied to the sum of all workers'
@@ -28,6 +35,7 @@ import time
 import zlib
 
 import numpy as np
+from numba import njit
 from sklearn.utils.metaestimators import available_if
 
 from ._votes import (
@@ -43,8 +51,52 @@ from .stores import resolve_store
 POOL = "pooled_"  # prefix of the pooled copies of per-worker statistics
 
 
+def _crc32_table():
+    table = np.zeros(256, dtype=np.uint32)
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (0xEDB88320 ^ (c >> 1)) if c & 1 else c >> 1
+        table[n] = c
+    return table
+
+
+_CRC32 = _crc32_table()
+
+
+@njit(cache=True, nogil=True)
+def _crc32_of_decimal(values, table, out):
+    """CRC-32 of each int64's decimal text (what ``repr`` of an int gives)."""
+    digits = np.empty(20, dtype=np.uint8)
+    for i in range(len(values)):
+        v = values[i]
+        negative = v < 0
+        # the magnitude as unsigned (also right for the most negative int64)
+        u = np.uint64(-(v + 1)) + np.uint64(1) if negative else np.uint64(v)
+        n = 0
+        while True:
+            digits[n] = np.uint8(48 + u % np.uint64(10))
+            n += 1
+            u //= np.uint64(10)
+            if u == 0:
+                break
+        crc = np.uint32(0xFFFFFFFF)
+        if negative:
+            crc = table[(crc ^ np.uint32(45)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+        for j in range(n - 1, -1, -1):
+            crc = table[(crc ^ np.uint32(digits[j])) & np.uint32(0xFF)] ^ (
+                crc >> np.uint32(8))
+        out[i] = crc ^ np.uint32(0xFFFFFFFF)
+
+
 def worker_slots(worker_ids, n_slots):
-    """Stable hash of each worker id into ``range(n_slots)`` (CRC-32)."""
+    """Stable hash of each worker id into ``range(n_slots)``: the CRC-32 of
+    its ``repr`` (compiled for integer ids), the same in every process."""
+    worker_ids = np.asarray(worker_ids)
+    if worker_ids.dtype.kind == "i":
+        crc = np.empty(len(worker_ids), dtype=np.uint32)
+        _crc32_of_decimal(worker_ids.astype(np.int64), _CRC32, crc)
+        return (crc % np.uint32(n_slots)).astype(np.int64)
     return np.fromiter(
         (zlib.crc32(repr(w).encode()) % n_slots for w in worker_ids.tolist()),
         dtype=np.int64, count=len(worker_ids),
@@ -56,11 +108,42 @@ def batch_digest(votes, gold):
     digest = hashlib.sha256()
     for array in (votes.task, votes.worker, votes.label, votes.weight):
         digest.update(np.ascontiguousarray(array).tobytes())
-    for vocabulary in (votes.task_ids, votes.worker_ids, votes.classes):
-        digest.update(repr(vocabulary.tolist()).encode())
-    if gold is not None:
-        digest.update(repr(gold.tolist()).encode())
+    for vocabulary in (votes.task_ids, votes.worker_ids, votes.classes, gold):
+        if vocabulary is None:
+            continue
+        if vocabulary.dtype.kind in "biufU":  # typed ids: their bytes
+            digest.update(vocabulary.dtype.str.encode())
+            digest.update(np.ascontiguousarray(vocabulary).tobytes())
+        else:
+            digest.update(repr(vocabulary.tolist()).encode())
     return digest.hexdigest()
+
+
+def _merge_workers(votes, old_workers):
+    """Worker codes and vocabulary of a batch's kept votes then its new ones:
+    the batch's workers first, then kept voters not in the batch."""
+    old_code, old_ids = factorize(_narrow_object(np.asarray(old_workers,
+                                                            dtype=object)))
+    batch_ids = votes.worker_ids
+    try:
+        where = lookup(batch_ids, old_ids)
+    except TypeError:  # ids of unorderable mixed types
+        index = {w: n for n, w in enumerate(batch_ids.tolist())}
+        where = np.array([index.get(w, -1) for w in old_ids.tolist()],
+                         dtype=np.int64)
+    missing = where < 0
+    where[missing] = len(batch_ids) + np.arange(int(missing.sum()))
+    if missing.any():
+        extra = old_ids[missing]
+        if batch_ids.dtype.kind == extra.dtype.kind and batch_ids.dtype.kind in "iuU":
+            ids = np.concatenate([batch_ids, extra])
+        else:
+            ids = _narrow_object(np.concatenate([batch_ids.astype(object),
+                                                 extra.astype(object)]))
+    else:
+        ids = batch_ids
+    codes = np.concatenate([where[old_code], votes.worker]).astype(np.int32)
+    return codes, ids
 
 
 def with_pool(stats, worker_keys):
@@ -73,8 +156,8 @@ def with_pool(stats, worker_keys):
 
 def _pad_classes(array, axes, n_classes):
     """Zero-pad the class axes of ``array`` to ``n_classes``."""
-    if not axes:  # no class axis (e.g. a scalar per worker): nothing to pad
-        return array
+    if not axes or all(array.shape[axis] == n_classes for axis in axes):
+        return array  # no class axis (e.g. a scalar per worker), or no growth
     pad = [(0, 0)] * array.ndim
     for axis in axes:
         pad[axis] = (0, n_classes - array.shape[axis])
@@ -96,14 +179,16 @@ class OnlineMixin:
     """
 
     _online_exact = False  # True: exact counts; False: stepwise EM
+    # stepwise EM: iterations on each batch after the first (see partial_fit)
+    _online_batch_iter = 3
 
     # ------------------------------------------------------------------
     def _batch_votes(self, X, first):
         votes = self._votes_from_input(X, reset=first)
         if self.n_worker_slots is not None:
             slots = worker_slots(votes.worker_ids, self.n_worker_slots)
-            codes, slot_ids = factorize(slots[votes.worker])
-            votes = Votes(votes.task, codes, votes.label, votes.weight,
+            codes, slot_ids = factorize(slots)  # per distinct worker
+            votes = Votes(votes.task, codes[votes.worker], votes.label, votes.weight,
                           task_ids=votes.task_ids, worker_ids=slot_ids,
                           classes=votes.classes)
         return votes
@@ -135,8 +220,9 @@ class OnlineMixin:
                     )
         new = []
         for values in seen:
-            for value in np.asarray(values).tolist():
-                if lookup(current, [value])[0] < 0 and value not in new:
+            values = np.asarray(values)
+            for value in values[lookup(current, values) < 0].tolist():
+                if value not in new:
                     new.append(value)
         if new and not (meta is None and classes is None):
             if not self.allow_new_classes:
@@ -167,10 +253,19 @@ class OnlineMixin:
 
         Vote-counting models keep exact counts (any split into batches gives
         the result of ``fit``); EM models run stepwise EM on their additive
-        statistics (up to ``max_iter`` iterations on the batch, step size
-        ``(learning_offset + t) ** -learning_decay``; the first batch sets
-        the statistics). Every vote is kept, so a task seen again is
-        re-scored with all its votes. New workers may appear in any batch.
+        statistics with step size ``(learning_offset + t) ** -learning_decay``.
+        The first batch sets the statistics: EM runs on it to convergence (up
+        to ``max_iter`` iterations, ``tol``), exactly as ``fit`` on that
+        batch. Each later batch takes up to ``min(max_iter, 3)`` E-steps
+        (fewer when the batch's log-likelihood changes by less than ``tol``
+        per task), each followed by the stepwise update; the statistics of
+        its last E-step make the update that is stored, and the posterior
+        stored for its tasks is that E-step's. ``max_iter=1`` is classic
+        stepwise EM (one E-step per batch; fastest, and slightly less
+        accurate on small batches). Every vote is kept by default, so a task
+        seen again is re-scored with all its votes (a bounded window of open
+        tasks: ``store=MemoryStore(max_tasks=...)``). New workers may appear
+        in any batch.
 
         Parameters
         ----------
@@ -216,31 +311,38 @@ class OnlineMixin:
         label_codes = lookup(classes_, votes.classes)[votes.label]
 
         # all votes of the batch's tasks: the kept ones, then the new ones
-        state = store.task_state(votes.task_ids.tolist())
+        state = store.task_state(votes.task_ids)
         old = state["votes"]
-        old_task = lookup(votes.task_ids, old["task"])
-        worker_all = np.concatenate(
-            [np.asarray(old["worker"], dtype=object),
-             votes.worker_ids.astype(object)[votes.worker]]
-        )
-        worker_code, worker_ids = factorize(_narrow_object(worker_all))
-        n_old = len(old_task)
+        n_old = len(old["label"])
+        if n_old == 0:  # the common case: new tasks only
+            old_task = np.zeros(0, dtype=np.int64)
+            worker_code, worker_ids = votes.worker, votes.worker_ids
+        else:
+            old_task = (old["index"] if "index" in old
+                        else lookup(votes.task_ids, old["task"]))
+            worker_code, worker_ids = _merge_workers(votes, old["worker"])
         gold = np.full(votes.n_tasks, -1, dtype=np.int64)
         if gold_labels is not None:
             gold[gold_known] = lookup(classes_, gold_labels)
         old_gold = state["gold"]
         gold = np.where(gold >= 0, gold, old_gold)
-        all_votes = Votes(
-            np.concatenate([old_task, votes.task]), worker_code,
-            np.concatenate([old["label"], label_codes]),
-            np.concatenate([old["weight"], votes.weight]),
-            task_ids=votes.task_ids, worker_ids=worker_ids, classes=classes_,
-        )
+        if n_old == 0:
+            all_votes = Votes(votes.task, worker_code, label_codes, votes.weight,
+                              task_ids=votes.task_ids, worker_ids=worker_ids,
+                              classes=classes_)
+        else:
+            all_votes = Votes(
+                np.concatenate([old_task, votes.task]), worker_code,
+                np.concatenate([old["label"], label_codes]),
+                np.concatenate([old["weight"], votes.weight]),
+                task_ids=votes.task_ids, worker_ids=worker_ids, classes=classes_,
+            )
         old_votes = Votes(old_task, worker_code[:n_old], old["label"], old["weight"],
                           task_ids=votes.task_ids, worker_ids=worker_ids,
-                          classes=classes_)
+                          classes=classes_) if (
+            self._online_exact or hasattr(self, "_online_step")) else None
         worker_keys = self._worker_stat_keys
-        stored = store.worker_stats(worker_ids.tolist(), worker_keys) if meta else {
+        stored = store.worker_stats(worker_ids, worker_keys) if meta else {
             key: None for key in worker_keys}
         meta = meta or self._initial_meta(classes_)
         if n_classes > len(meta["classes"]):
@@ -252,7 +354,10 @@ class OnlineMixin:
                                n_classes))
             for key, value in stored.items()
         }
-        if self._online_exact:
+        if hasattr(self, "_online_step"):  # models updating their own workers
+            step = own_step(self, all_votes, old_votes, gold, old_gold, stored,
+                            meta, state)
+        elif self._online_exact:
             step = self._exact_step(all_votes, old_votes, gold, old_gold, stored,
                                     meta, state)
         else:
@@ -281,8 +386,8 @@ class OnlineMixin:
             "task_ids": votes.task_ids,
             "gold": gold,
             "posterior": step["posterior"],
-            "new_votes": {"task": votes.task_ids[votes.task],
-                          "worker": votes.worker_ids[votes.worker],
+            # coded in task_ids and worker_ids
+            "new_votes": {"task_code": votes.task, "worker_code": worker_code[n_old:],
                           "label": label_codes, "weight": votes.weight},
             "worker_ids": worker_ids,
             "worker_delta": step["worker_delta"],
@@ -341,10 +446,17 @@ class OnlineMixin:
                 del pooled[key]
         return self._m_step(pooled)
 
-    def _exact_step(self, all_votes, old_votes, gold, old_gold, stored, meta, state):
+    def _count_delta(self, all_votes, old_votes, gold, old_gold, stored, state):
+        """Change of the exact counts when the batch's tasks are re-counted
+        (their old contribution out, the new one in). Models whose counts
+        depend on the stored ones (iterative weighting) override this."""
         new = self._count_stats(all_votes, gold)
         before = self._count_stats(old_votes, old_gold)
-        delta = {k: new[k] - before[k] for k in new}
+        return {k: new[k] - before[k] for k in new}
+
+    def _exact_step(self, all_votes, old_votes, gold, old_gold, stored, meta, state):
+        delta = self._count_delta(all_votes, old_votes, gold, old_gold, stored,
+                                  state)
         worker_delta = {k: delta[k] for k in self._worker_stat_keys}
         global_delta = {k: v for k, v in delta.items()
                         if k not in self._worker_stat_keys}
@@ -378,26 +490,39 @@ class OnlineMixin:
         clamp = gold.astype(np.int32)
         previous = -np.inf
         batch_log_likelihood = None
-        for _ in range(self.max_iter):
+        # the first batch is fit on that batch (EM to convergence, like fit);
+        # later ones take at most _online_batch_iter stepwise-EM iterations
+        n_iter = self.max_iter if first else min(self.max_iter,
+                                                 self._online_batch_iter)
+        decayed = {key: (1 - eta) * value for key, value in old_stats.items()}
+
+        def updated(batch):  # S <- (1 - eta) S + eta * scale * S_batch
+            candidate = {}
+            for key, value in batch.items():
+                candidate[key] = decayed[key] + eta * scale * value
+                if key in self._worker_stat_keys:
+                    pooled = POOL + key
+                    candidate[pooled] = (decayed[pooled]
+                                         + eta * scale * value.sum(axis=0))
+            return candidate
+
+        for n in range(n_iter):
             posterior, batch, log_likelihood = self._e_step(
                 all_votes, params, clamp, accumulate=True)
             if batch_log_likelihood is None:
                 batch_log_likelihood = log_likelihood
             for key in self._worker_stat_keys:  # drop the pooled worker's row
                 batch[key] = batch[key][: all_votes.n_workers]
-            candidate = {}
-            for key, value in batch.items():
-                pooled = POOL + key
-                decayed = (1 - eta) * old_stats[key]
-                candidate[key] = decayed + eta * scale * value
-                if key in self._worker_stat_keys:
-                    candidate[pooled] = ((1 - eta) * old_stats[pooled]
-                                         + eta * scale * value.sum(axis=0))
-            params = self._params_of(candidate)
-            if abs(log_likelihood - previous) < self.tol * max(all_votes.n_tasks, 1):
-                break
+            if (n == n_iter - 1 or abs(log_likelihood - previous)
+                    < self.tol * max(all_votes.n_tasks, 1)):
+                break  # the statistics of this E-step make the update
             previous = log_likelihood
-        posterior = self._posterior_from_params(all_votes, params, gold)
+            params = self._params_of(updated(batch))
+        if not self._posterior_is_e_step():
+            # the model's posterior is not its E-step's (e.g. weighted vote
+            # shares): score the batch under the updated parameters
+            posterior = self._posterior_from_params(
+                all_votes, self._params_of(updated(batch)), gold)
         new_scale = 1.0 if first else old_scale * (1 - eta)
         worker_delta, global_delta, global_now = {}, {}, {}
         for key, value in batch.items():
@@ -418,6 +543,13 @@ class OnlineMixin:
                 "log_likelihood": batch_log_likelihood / max(all_votes.n_tasks, 1),
                 "eta": eta}
 
+    def _posterior_is_e_step(self):
+        """Whether the model's posterior is its E-step's (``BaseEM``'s
+        ``_predict_with_params``), so that the batch's last E-step gives it."""
+        from .base import BaseEM
+
+        return type(self)._predict_with_params is BaseEM._predict_with_params
+
     def _initial_stats(self, votes, gold, old_stats, new_worker, first):
         """Statistics to start the batch from.
 
@@ -428,6 +560,14 @@ class OnlineMixin:
         if not new_worker.any():
             return old_stats
         shares = self._initial_posterior(votes, gold.astype(np.int32))
+        voted = new_worker[votes.worker]
+        if not first and voted.mean() < 0.5:
+            # per-worker statistics of the new workers come from their own
+            # votes: one pass over those votes only
+            votes = Votes(votes.task[voted], votes.worker[voted],
+                          votes.label[voted], votes.weight[voted],
+                          task_ids=votes.task_ids, worker_ids=votes.worker_ids,
+                          classes=votes.classes)
         from_shares = self._stats(votes, shares)
         start = dict(old_stats)
         for key in self._worker_stat_keys:
@@ -552,3 +692,86 @@ class OnlineMixin:
             posterior[known, gold[known]] = 1.0
         return Bunch(task_ids=task_ids, proba=posterior,
                      labels=self._labels_from_proba(posterior))
+
+
+# ----------------------------------------------------------------------
+# Models without a closed-form M-step (GLAD, KOS, M-MSR, Zero-Based Skill)
+# define ``_online_step``: the driver hands them the batch's local problem,
+# the step size ``eta`` and the ``scale`` of stepwise EM; they return their
+# workers' new statistics, the global ones, the batch's posterior and its
+# log-likelihood before the update (NaN when the model has none). Their
+# per-worker statistics are running averages (``running_average``) and
+# ``log_scale`` stays 0: a worker's statistics change only in its batches.
+
+def running_average(stored, estimates, evidence, eta, scale):
+    """Per-worker statistics after a batch: evidence-weighted running means.
+
+    ``evidence`` ``V <- (1 - eta) V + eta * scale * v`` and, for each batch
+    estimate ``x`` (one value per worker), ``S_x <- (1 - eta) S_x + eta *
+    scale * v * x``, with ``v`` the evidence of the batch (e.g. the worker's
+    votes in it): ``S_x / V`` moves toward the batch estimate by the
+    worker's share of the evidence, and a new worker (``V = 0``) takes its
+    batch estimate. This is stepwise EM's update with the batch estimates
+    as statistics; ``eta = scale = 1`` gives the batch estimates.
+    """
+    gain = eta * scale * np.asarray(evidence, dtype=float)
+    rows = {"evidence": (1 - eta) * stored["evidence"] + gain}
+    for name, value in estimates.items():
+        rows[name] = (1 - eta) * stored[name] + gain * value
+    return rows
+
+
+def running_estimates(stats, names, fill=None):
+    """The running means ``S_x / V`` of ``running_average`` statistics.
+
+    Workers without evidence get ``fill`` (default: the mean of the others,
+    0 when there are none)."""
+    evidence = np.asarray(stats["evidence"], dtype=float)
+    has = evidence > 0
+    out = {}
+    for name in names:
+        value = np.divide(stats[name], evidence, out=np.zeros_like(evidence),
+                          where=has)
+        if not has.all():
+            value[~has] = (fill if fill is not None else
+                           value[has].mean() if has.any() else 0.0)
+        out[name] = value
+    return out
+
+
+def own_step(model, all_votes, old_votes, gold, old_gold, stored, meta, state):
+    """One batch of a model with ``_online_step`` (see above)."""
+    first = meta["step"] == 0
+    eta = 1.0 if first else (model.learning_offset + meta["step"]) ** (
+        -model.learning_decay)
+    n_tasks_seen = meta["n_tasks"] + int((~state["known"]).sum())
+    scale = n_tasks_seen / max(all_votes.n_tasks, 1)
+    old_global = model._global_arrays(meta)
+    rows, changed, posterior, log_likelihood = model._online_step(
+        all_votes, old_votes, gold, old_gold, stored, old_global, eta, scale)
+    global_now = {**old_global, **changed}
+    worker_delta = {k: rows[k] - stored[k] for k in model._worker_stat_keys}
+    for key in model._worker_stat_keys:
+        global_now[POOL + key] = old_global[POOL + key] + worker_delta[key].sum(0)
+    known = gold >= 0
+    posterior[known] = 0.0
+    posterior[known, gold[known]] = 1.0
+    return {"posterior": posterior, "worker_delta": worker_delta,
+            "global": global_now,
+            "global_delta": {k: (np.asarray(v) - old_global[k]).tolist()
+                             for k, v in global_now.items()},
+            "log_scale": meta["log_scale"],
+            "log_likelihood": log_likelihood / max(all_votes.n_tasks, 1),
+            "eta": eta}
+
+
+def shared_vote_weight(votes):
+    """Each worker's vote weight on tasks that another worker answered too
+    (what agreement-based estimates learn from), plus ``1e-9`` times its
+    other votes, so a worker who shares no task keeps a token weight."""
+    n_workers = max(votes.n_workers, 1)
+    pairs = np.unique(votes.task.astype(np.int64) * n_workers + votes.worker)
+    shared = (np.bincount(pairs // n_workers, minlength=votes.n_tasks)
+              >= 2)[votes.task]
+    weight = votes.weight * np.where(shared, 1.0, 1e-9)
+    return np.bincount(votes.worker, weight, minlength=votes.n_workers)

@@ -21,13 +21,28 @@ _executor = None
 
 
 def effective_n_jobs(n_jobs):
-    """Number of threads for ``n_jobs`` (None or -1: all cores)."""
-    cores = os.cpu_count() or 1
-    if n_jobs is None or n_jobs == -1:
-        return cores
-    if n_jobs < 0:
-        return max(cores + 1 + n_jobs, 1)
-    return int(n_jobs)
+    """Number of threads the kernels use for ``n_jobs``.
+
+    ``None`` means every core (the kernels are threads over shared arrays,
+    like the OpenMP loops of scikit-learn's HistGradientBoosting), unless a
+    ``joblib.parallel_config(n_jobs=...)`` context sets another number;
+    negative values count back from the number of cores as in joblib (-1:
+    all, -2: all but one). Zero is an error.
+    """
+    if n_jobs is None:
+        from joblib.parallel import get_active_backend
+
+        n_jobs = get_active_backend()[1]
+        if n_jobs is None:
+            return os.cpu_count() or 1
+    if n_jobs == 0:
+        raise ValueError(
+            "n_jobs == 0 has no meaning; use None or -1 for every core, or a "
+            "positive number of threads."
+        )
+    import joblib
+
+    return max(int(joblib.effective_n_jobs(n_jobs)), 1)
 
 
 def task_chunks(task_ptr, stats_size=0):

@@ -85,6 +85,12 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         "store": "no_validation",
         "n_worker_slots": [None, Interval(Integral, 1, None, closed="left")],
         "allow_new_classes": ["boolean"],
+        # shared by the models that have them (a constraint of a parameter an
+        # estimator does not have is never looked up)
+        "learning_offset": [Interval(Real, 0, None, closed="neither")],
+        "learning_decay": [Interval(Real, 0, 1, closed="right")],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
     }
     # models with a pooled "unseen worker" and online support declare these
     _worker_stat_keys: tuple = ()
@@ -220,6 +226,10 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         self : object
             The fitted aggregator.
         """
+        if _is_dask_collection(X):  # votes on a Dask cluster
+            from .distributed import fit
+
+            return fit(self, X, y)
         self._validate_params()
         for attr in ("store_", "n_batches_", "n_votes_seen_"):
             if hasattr(self, attr):
@@ -266,6 +276,10 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
             Columns follow ``classes_``; rows follow the task order of X.
         """
         check_is_fitted(self)
+        if _is_dask_collection(X):  # a Dask collection of the same tasks
+            from .distributed import predict_proba
+
+            return predict_proba(self, X)
         return self._predict_proba_votes(self._coded_votes(X))
 
     def predict(self, X):
@@ -282,6 +296,10 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
             Values from ``classes_``; rows follow the task order of X.
         """
         check_is_fitted(self)
+        if _is_dask_collection(X):
+            from .distributed import predict
+
+            return predict(self, X)
         return self._predict_labels(self._coded_votes(X))
 
     def score(self, X, y):
@@ -383,8 +401,6 @@ class BaseEM(BaseAggregator):
         "init": [StrOptions({"majority", "random"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "learning_offset": [Interval(Real, 0, None, closed="left")],
-        "learning_decay": [Interval(Real, 0, 1, closed="right")],
     }
 
     def _initial_posterior(self, votes, gold):
@@ -399,19 +415,33 @@ class BaseEM(BaseAggregator):
         return posterior
 
     def _fit_votes(self, votes, gold):
+        if not isinstance(votes, Votes):
+            # votes partitioned over a Dask cluster (skcrowd.distributed): the
+            # same steps, run per partition, statistics summed
+            stats, e_step = votes.em_steps(self, gold)
+            return self._em(stats, e_step, votes.n_tasks, votes.n_workers)
         posterior = self._initial_posterior(votes, gold)
         stats = self._stats(votes, posterior)
-        n_tasks = max(votes.n_tasks, 1)
+
+        def e_step(params):
+            return self._e_step(votes, params, gold, accumulate=True)
+
+        return self._em(stats, e_step, votes.n_tasks, votes.n_workers)
+
+    def _em(self, stats, e_step, n_tasks, n_workers, m_step=None):
+        """The EM loop from initial statistics; ``e_step(params)`` returns
+        ``(posterior, stats, log_likelihood)`` over every task (``m_step``
+        defaults to ``self._m_step``). Returns the last posterior."""
+        m_step = self._m_step if m_step is None else m_step
+        n_tasks = max(n_tasks, 1)
         history = []
         self.converged_ = False
         previous = -np.inf
         for n_iter in range(1, self.max_iter + 1):
             tic = time.perf_counter()
             used = stats
-            params = self._m_step(stats)
-            posterior, stats, log_likelihood = self._e_step(
-                votes, params, gold, accumulate=True
-            )
+            params = m_step(stats)
+            posterior, stats, log_likelihood = e_step(params)
             objective = (log_likelihood + self._log_prior(params)) / n_tasks
             history.append(objective)
             change = objective - previous
@@ -430,11 +460,11 @@ class BaseEM(BaseAggregator):
                 f"{self.max_iter} iterations (last change {change:.3e} > "
                 f"tol={self.tol}); increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         if self._worker_stat_keys:
             self._set_params(self._m_step(with_pool(used, self._worker_stat_keys)),
-                             votes.n_workers)
+                             n_workers)
         else:
             for name in self._param_names:
                 setattr(self, name + "_", params[name])
@@ -477,3 +507,8 @@ class BaseEM(BaseAggregator):
     @abstractmethod
     def _average_worker(self, params):
         """params with one extra worker: the population average."""
+
+
+def _is_dask_collection(X):
+    """Whether X is a Dask collection (checked without importing Dask)."""
+    return callable(getattr(type(X), "__dask_graph__", None))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skcrowd import EBCC, DawidSkene, _parallel
 from skcrowd._parallel import table_e_step, task_chunks
@@ -64,3 +65,92 @@ def test_models_do_not_depend_on_chunking(model, monkeypatch):
     monkeypatch.setattr(_parallel, "MIN_CHUNK_VOTES", 500)
     chunked = model.fit(votes).consensus_proba_
     np.testing.assert_allclose(chunked, single, atol=1e-9)
+
+
+def numpy_e_step(votes, log_table, log_prior, clamp, group_size=1):
+    """The table E-step written with plain numpy, as independent evidence."""
+    row = votes.worker.astype(np.int64) * votes.n_classes + votes.label
+    scores = np.tile(log_prior, (votes.n_tasks, 1))
+    np.add.at(scores, votes.task, votes.weight[:, None] * log_table[row])
+    state_class = np.arange(len(log_prior)) // group_size
+    known = clamp >= 0
+    scores[known] = np.where(state_class[None, :] == clamp[known, None],
+                             scores[known], -np.inf)
+    top = scores.max(axis=1, keepdims=True)
+    log_norm = top[:, 0] + np.log(np.exp(scores - top).sum(axis=1))
+    posterior = np.exp(scores - log_norm[:, None])
+    stats = np.zeros_like(log_table)
+    np.add.at(stats, row, votes.weight[:, None] * posterior[votes.task])
+    return posterior, stats, posterior.sum(axis=0), log_norm.sum()
+
+
+@pytest.mark.parametrize("group_size", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("gold", [False, True])
+def test_table_e_step_matches_numpy(product, group_size, weighted, gold):
+    votes = product
+    if weighted:  # non-unit weights take the kernels' weighted path
+        votes = type(votes)(votes.task, votes.worker, votes.label,
+                            np.linspace(0.5, 2.0, votes.n_votes),
+                            task_ids=votes.task_ids, worker_ids=votes.worker_ids,
+                            classes=votes.classes)
+        assert votes.kernel_weight() is not None
+    else:
+        assert votes.kernel_weight() is None
+    log_table, log_prior, clamp = random_problem(votes, group_size)
+    if gold:
+        clamp[::7] = np.arange(len(clamp[::7])) % votes.n_classes
+    got = table_e_step(votes, log_table, log_prior, clamp, True, group_size)
+    want = numpy_e_step(votes, log_table, log_prior, clamp, group_size)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_many_states_take_the_generic_kernel(product):
+    # above MAX_UNROLLED_WIDTH states the kernel reads the width at run time
+    from skcrowd._kernels import MAX_UNROLLED_WIDTH
+
+    group_size = MAX_UNROLLED_WIDTH  # 2 classes x 16 subtypes = 32 states
+    log_table, log_prior, clamp = random_problem(product, group_size)
+    got = table_e_step(product, log_table, log_prior, clamp, True, group_size)
+    want = numpy_e_step(product, log_table, log_prior, clamp, group_size)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["DawidSkene", "OneCoinDawidSkene", "GLAD", "IBCC",
+                                  "MACE"])
+def test_n_jobs_never_changes_the_fit(name, product, monkeypatch):
+    import skcrowd
+
+    monkeypatch.setattr(_parallel, "MIN_CHUNK_VOTES", 1000)
+    assert len(task_chunks(product.task_ptr)) > 2
+    model = getattr(skcrowd, name)(max_iter=10, tol=0)
+    if "random_state" in model.get_params():  # MACE starts from random draws
+        model.set_params(random_state=0)
+    fits = [clone(model).set_params(n_jobs=n_jobs).fit(product)
+            for n_jobs in (1, 2, -1, None)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.consensus_proba_, fits[0].consensus_proba_)
+        assert other.n_iter_ == fits[0].n_iter_
+
+
+@pytest.mark.parametrize("name", ["DawidSkene", "OneCoinDawidSkene",
+                                  "DiagonalDawidSkene", "ClusteredDawidSkene",
+                                  "GLAD", "IBCC", "EBCC", "MACE", "WDS"])
+def test_n_jobs_zero_is_refused(name, product):
+    import skcrowd
+
+    with pytest.raises(ValueError, match="n_jobs"):
+        getattr(skcrowd, name)(n_jobs=0).fit(product)
+
+
+def test_n_jobs_none_follows_joblib_parallel_config():
+    import joblib
+
+    assert _parallel.effective_n_jobs(None) >= 1
+    with joblib.parallel_config(n_jobs=1):
+        assert _parallel.effective_n_jobs(None) == 1
+    assert _parallel.effective_n_jobs(1) == 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        _parallel.effective_n_jobs(0)

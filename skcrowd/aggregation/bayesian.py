@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._kernels import dirichlet_log_table
 from ..base import BaseEM, normalize_rows, vote_counts
-from .dawid_skene import _ConfusionEM
+from .dawid_skene import _ConfusionEM, _MeanWorkerAfterFit
 
 __all__ = ["BWA", "EBCC", "IBCC"]
 
@@ -71,7 +71,7 @@ def _positive_array(value, name, shape, allowed):
     return array
 
 
-class _VariationalDawidSkene(_ConfusionEM):
+class _VariationalDawidSkene(_MeanWorkerAfterFit, _ConfusionEM):
     """Variational Bayes on the Dawid-Skene model with latent subtypes.
 
     The latent state of a task is (class ``k``, subtype ``m``), numbered
@@ -94,17 +94,23 @@ class _VariationalDawidSkene(_ConfusionEM):
     def _n_subtypes(self):
         return 1
 
+    _worker_stat_keys = ("confusion_counts",)
+    _worker_param_names = ("confusion_concentration", "confusion_matrices")
+    _stat_class_axes = {"confusion_counts": (0, 1), "class_counts": (0,),
+                        "vote_shares": (0,)}
+    _split_subtypes = False  # statistics with a subtype axis (EBCC)
+
     # ------------------------------------------------------------------
-    # priors, resolved at fit into fitted attributes
-    def _resolve_priors(self, votes):
-        n_classes = votes.n_classes
+    # priors: "empirical" reads the vote shares, an additive statistic, so
+    # that partial_fit estimates it from the stream like any other count
+    def _priors(self, n_classes, vote_shares):
+        """The class and confusion priors for ``n_classes`` classes."""
         prior = self.class_concentration_prior
         if isinstance(prior, str):  # "empirical": 1 + majority-vote totals
-            shares = normalize_rows(vote_counts(votes), 1.0 / n_classes)
-            prior = 1.0 + shares.sum(axis=0)
+            prior = 1.0 + vote_shares
         elif np.ndim(prior) == 0:
             prior = np.full(n_classes, float(prior))
-        self.class_concentration_prior_ = _positive_array(
+        class_prior = _positive_array(
             prior, "class_concentration_prior", (n_classes,),
             f"a positive float, 'empirical' or an array of shape ({n_classes},) "
             "(one concentration per class)",
@@ -123,41 +129,86 @@ class _VariationalDawidSkene(_ConfusionEM):
         elif confusion.shape == (2,):
             confusion = np.array([[confusion[0], confusion[1]],
                                   [confusion[1], confusion[0]]])
-        self.confusion_concentration_prior_ = _positive_array(
+        confusion_prior = _positive_array(
             confusion, "confusion_concentration_prior", (n_classes, n_classes),
             allowed,
         )
+        return class_prior, confusion_prior
+
+    @staticmethod
+    def _vote_shares(votes):
+        """Sum over tasks of each task's vote shares (the majority-vote
+        totals the "empirical" class prior adds to 1)."""
+        return normalize_rows(vote_counts(votes), 1.0 / votes.n_classes).sum(axis=0)
 
     def _fit_votes(self, votes, gold):
-        self._resolve_priors(votes)
-        posterior = super()._fit_votes(votes, gold)
-        self._set_means()
-        return posterior
-
-    def _set_means(self):
-        """Posterior means: class_prior_ and confusion_matrices_."""
-        self.class_prior_ = _dirichlet_mean(self.class_concentration_)
-        self.confusion_matrices_ = _dirichlet_mean(self.confusion_concentration_)
+        # validate the priors before any iteration (the M-step resolves them)
+        self._priors(votes.n_classes, self._vote_shares(votes))
+        return super()._fit_votes(votes, gold)
 
     # ------------------------------------------------------------------
     # the contract
+    def _with_online_stats(self, stats, votes):
+        """Statistics with the subtype axis split out (per class, so that
+        ``classes_`` can grow online) and the vote shares of the votes."""
+        n_subtypes = self._n_subtypes()
+        if self._split_subtypes and "confusion_counts" in stats:
+            counts = stats["confusion_counts"]
+            stats["confusion_counts"] = counts.reshape(
+                counts.shape[0], -1, n_subtypes, counts.shape[-1])
+        if self._split_subtypes:
+            stats["class_counts"] = stats["class_counts"].reshape(-1, n_subtypes)
+        stats["vote_shares"] = self._vote_shares(votes)
+        return stats
+
+    def _stats(self, votes, posterior):
+        return self._with_online_stats(super()._stats(votes, posterior), votes)
+
+    def _e_step(self, votes, params, clamp, accumulate):
+        posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
+                                                           accumulate)
+        if accumulate:
+            stats = self._with_online_stats(stats, votes)
+        return posterior, stats, log_likelihood
+
+    def _stat_shape(self, key, n_classes):
+        shape = super()._stat_shape(key, n_classes)
+        if self._split_subtypes and key in ("confusion_counts", "class_counts"):
+            shape = (n_classes, self._n_subtypes(), *shape[1:])
+        return shape
+
     def _m_step(self, stats):
         n_subtypes = self._n_subtypes()
-        counts = stats["confusion_counts"]  # (workers, states, labels)
-        n_workers, _, n_classes = counts.shape
+        counts = stats["confusion_counts"]  # (workers, classes, [subtypes,] labels)
+        n_workers, n_classes = counts.shape[0], counts.shape[-1]
+        class_prior, confusion_prior = self._priors(n_classes, stats["vote_shares"])
         state_counts = stats["class_counts"].reshape(n_classes, n_subtypes)
         confusion = counts.reshape(n_workers, n_classes, n_subtypes, n_classes)
-        confusion = confusion + self.confusion_concentration_prior_[:, None, :]
+        confusion = confusion + confusion_prior[:, None, :]
         params = {
-            "class_concentration": (self.class_concentration_prior_
-                                    + state_counts.sum(axis=1)),
+            "class_concentration": class_prior + state_counts.sum(axis=1),
             "confusion_concentration": confusion.reshape(
                 (n_workers, n_classes, n_classes) if n_subtypes == 1
                 else confusion.shape),
+            "class_concentration_prior": class_prior,
+            "confusion_concentration_prior": confusion_prior,
         }
         if n_subtypes > 1:
             params["subtype_concentration"] = (
                 self.subtype_concentration_prior / n_subtypes + state_counts)
+        return self._with_means(params)
+
+    @staticmethod
+    def _with_means(params):
+        """Posterior means: class_prior and confusion_matrices (the subtypes
+        averaged with their mean proportions)."""
+        params["class_prior"] = _dirichlet_mean(params["class_concentration"])
+        confusion = _dirichlet_mean(params["confusion_concentration"])
+        if "subtype_concentration" in params:
+            confusion = np.einsum("km,wkml->wkl",
+                                  _dirichlet_mean(params["subtype_concentration"]),
+                                  confusion)
+        params["confusion_matrices"] = confusion
         return params
 
     def _expectations(self, params):
@@ -171,13 +222,13 @@ class _VariationalDawidSkene(_ConfusionEM):
         n_workers, n_classes = confusion.shape[0], confusion.shape[-1]
         confusion = np.ascontiguousarray(confusion.reshape(n_workers, -1, n_classes))
         n_states = confusion.shape[1]
-        state_prior = np.repeat(self.confusion_concentration_prior_,
+        state_prior = np.repeat(params["confusion_concentration_prior"],
                                 n_states // n_classes, axis=0)
         table = np.empty((n_workers * n_classes, n_states))
         kl = dirichlet_log_table(confusion, state_prior, table)
         classes = params["class_concentration"]
         log_prior = _expected_log(classes)[:, None]
-        kl += _dirichlet_kl(classes, self.class_concentration_prior_)
+        kl += _dirichlet_kl(classes, params["class_concentration_prior"])
         if "subtype_concentration" in params:
             subtypes = params["subtype_concentration"]
             log_prior = log_prior + _expected_log(subtypes)
@@ -238,6 +289,25 @@ class IBCC(_VariationalDawidSkene):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -278,6 +348,18 @@ n_classes)
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    ``partial_fit`` is stochastic variational inference (Hoffman et al.,
+    2013): stepwise updates of the expected counts that form the Dirichlet
+    posteriors, ``S <- (1 - eta_t) S + eta_t * scale * S_batch`` (``scale``
+    = tasks seen / tasks in the batch), after which the concentrations are
+    prior plus ``S``; a first batch holding every vote is ``fit``. With
+    ``class_concentration_prior="empirical"`` the vote-share totals are one
+    more such statistic. Workers unseen at ``fit`` get the mean
+    concentrations; after ``partial_fit``, the pooled worker (the prior plus
+    every worker's expected counts summed).
+
     See Also
     --------
     DawidSkene : the same model fitted by maximum a posteriori EM.
@@ -301,12 +383,16 @@ n_classes)
     (3, 2, 2)
     """
 
-    _param_names = ("class_concentration", "confusion_concentration")
+    _param_names = ("class_concentration", "confusion_concentration",
+                    "class_concentration_prior", "confusion_concentration_prior",
+                    "class_prior", "confusion_matrices")
 
     def __init__(self, *, class_concentration_prior=1.0,
                  confusion_concentration_prior=(4.0, 1.0), max_iter=500,
                  tol=1e-6, init="majority", random_state=None, verbose=0,
-                 missing_label=-1):
+                 learning_offset=10.0, learning_decay=0.7, store=None,
+                 n_worker_slots=None, allow_new_classes=False,
+                 n_jobs=None, missing_label=-1):
         self.class_concentration_prior = class_concentration_prior
         self.confusion_concentration_prior = confusion_concentration_prior
         self.max_iter = max_iter
@@ -314,6 +400,12 @@ n_classes)
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
 
@@ -369,6 +461,21 @@ class EBCC(_VariationalDawidSkene):
         processors).
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -412,6 +519,17 @@ n_subtypes, n_classes)
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    ``partial_fit`` is stochastic variational inference (Hoffman et al.,
+    2013) on the expected counts per (class, subtype) state, as for
+    :class:`IBCC`, in one run (``n_init`` and ``n_jobs`` apply to ``fit``
+    only; its subtype split is seeded as ``fit``'s first restart, so a first
+    batch holding every vote is ``fit`` with ``n_init=1``). The
+    ``"empirical"`` class prior is estimated from the stream's vote shares,
+    one more additive statistic. Workers unseen at ``fit`` get the mean
+    concentrations; after ``partial_fit``, the pooled worker.
+
     See Also
     --------
     IBCC : the same model without subtypes (``n_subtypes=1``).
@@ -437,7 +555,6 @@ n_subtypes, n_classes)
         "n_subtypes": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "subtype_concentration_prior": [_positive],
-        "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, n_subtypes=10, n_init=1,
@@ -445,7 +562,9 @@ n_subtypes, n_classes)
                  subtype_concentration_prior=0.1,
                  confusion_concentration_prior=(4.0, 1.0), max_iter=500,
                  tol=1e-6, init="majority", random_state=None, n_jobs=None,
-                 verbose=0, missing_label=-1):
+                 verbose=0, learning_offset=10.0, learning_decay=0.7,
+                 store=None, n_worker_slots=None, allow_new_classes=False,
+                 missing_label=-1):
         self.n_subtypes = n_subtypes
         self.n_init = n_init
         self.class_concentration_prior = class_concentration_prior
@@ -457,11 +576,20 @@ n_subtypes, n_classes)
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
+
+    _stat_class_axes = {"confusion_counts": (0, 2), "class_counts": (0,),
+                        "vote_shares": (0,)}
+    _split_subtypes = True
 
     @property
     def _param_names(self):
-        names = ("class_concentration", "confusion_concentration")
+        names = IBCC._param_names
         return names + ("subtype_concentration",) * (self.n_subtypes > 1)
 
     def _n_subtypes(self):
@@ -470,7 +598,10 @@ n_subtypes, n_classes)
     def _initial_posterior(self, votes, gold):
         """Class posteriors split at random among the subtypes."""
         posterior = super()._initial_posterior(votes, gold)
-        split = check_random_state(self._split_seed).dirichlet(
+        seed = self.__dict__.get("_split_seed")
+        if seed is None:  # partial_fit: one run, seeded as fit's first restart
+            seed = check_random_state(self.random_state).randint(2**31 - 1)
+        split = check_random_state(seed).dirichlet(
             np.ones(self.n_subtypes), size=posterior.shape)
         return (posterior[:, :, None] * split).reshape(votes.n_tasks, -1)
 
@@ -497,6 +628,7 @@ n_subtypes, n_classes)
         best, posterior = max(runs, key=lambda run: run[0].log_likelihood_)
         vars(self).update({name: value for name, value in vars(best).items()
                            if name.endswith("_") and not name.startswith("_")})
+        self._params_with_unseen = best._params_with_unseen
         if not self.converged_ and self.tol > 0:
             warnings.warn(
                 f"The best of the {self.n_init} EBCC restarts did not converge "
@@ -504,15 +636,8 @@ n_subtypes, n_classes)
                 "tol.", ConvergenceWarning, stacklevel=3)
         return posterior
 
-    def _set_means(self):
-        super()._set_means()
-        if self.n_subtypes > 1:
-            subtype_share = _dirichlet_mean(self.subtype_concentration_)
-            self.confusion_matrices_ = np.einsum(
-                "km,wkml->wkl", subtype_share, self.confusion_matrices_)
 
-
-class BWA(BaseEM):
+class BWA(_MeanWorkerAfterFit, BaseEM):
     """Bayesian weighted average: precision-weighted votes, one-vs-rest.
 
     For each class ``k`` the indicator "task ``i`` is of class ``k``" is
@@ -553,6 +678,21 @@ class BWA(BaseEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -589,6 +729,17 @@ class BWA(BaseEM):
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    The updates above are an EM on additive statistics (per worker: votes
+    and squared errors per class; globally: the sums of ``z`` and ``z ** 2``,
+    the number of tasks and the majority-vote spread that sets the prior
+    rate), so ``partial_fit`` runs stepwise EM on them, ``S <- (1 - eta_t) S
+    + eta_t * scale * S_batch``, as :class:`~skcrowd.DawidSkene` does; a
+    first batch holding every vote is ``fit``. Workers unseen at ``fit`` get
+    the mean precision; after ``partial_fit``, the pooled worker (all
+    workers' statistics summed).
+
     References
     ----------
     Y. Li, B. I. P. Rubinstein and T. Cohn, "Truth Inference at Scale: A
@@ -612,11 +763,18 @@ class BWA(BaseEM):
         "mean_precision_prior": [_positive],
         "prior_correction": ["boolean"],
     }
-    _param_names = ("class_mean", "worker_precision")
+    _param_names = ("class_mean", "worker_precision", "precision_rate_prior")
+    _worker_param_names = ("worker_precision",)
+    _worker_stat_keys = ("n_votes", "squared_error")
+    _stat_class_axes = {"n_votes": (), "squared_error": (0,), "z_sum": (0,),
+                        "z_squares": (0,), "n_tasks": (), "rate_spread": (0,),
+                        "vote_weight": ()}
 
     def __init__(self, *, precision_shape_prior=15.0, mean_precision_prior=1.0,
                  prior_correction=True, max_iter=500, tol=1e-6, init="majority",
-                 random_state=None, verbose=0, missing_label=-1):
+                 random_state=None, verbose=0, learning_offset=10.0,
+                 learning_decay=0.7, store=None, n_worker_slots=None,
+                 allow_new_classes=False, missing_label=-1):
         self.precision_shape_prior = precision_shape_prior
         self.mean_precision_prior = mean_precision_prior
         self.prior_correction = prior_correction
@@ -625,17 +783,28 @@ class BWA(BaseEM):
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
-    def _fit_votes(self, votes, gold):
-        n_classes = votes.n_classes
-        shares = normalize_rows(vote_counts(votes), 1.0 / n_classes)
-        spread = votes.task_counts() @ (shares * (1.0 - shares))
-        rate = self.precision_shape_prior * spread / max(votes.weight.sum(), 1e-300)
+    @staticmethod
+    def _rate_stats(votes):
+        """The additive statistics of the prior rate: ``sum_i n_i z_ik (1 -
+        z_ik)`` over the majority-vote shares ``z``, and the vote weight."""
+        shares = normalize_rows(vote_counts(votes), 1.0 / votes.n_classes)
+        return {"rate_spread": votes.task_counts() @ (shares * (1.0 - shares)),
+                "vote_weight": np.float64(votes.weight.sum())}
+
+    def _rate_prior(self, stats):
+        n_classes = len(stats["rate_spread"])
+        rate = (self.precision_shape_prior * stats["rate_spread"]
+                / max(float(stats["vote_weight"]), 1e-300))
         if self.prior_correction:
             rate *= 4.0 * (1.0 - 1.0 / n_classes)
-        self.precision_rate_prior_ = np.maximum(rate, 1e-6)
-        return super()._fit_votes(votes, gold)
+        return np.maximum(rate, 1e-6)
 
     @staticmethod
     def _task_worker_matrix(votes, n_workers):
@@ -661,16 +830,19 @@ class BWA(BaseEM):
             "z_sum": z.sum(axis=0),
             "z_squares": (z**2).sum(axis=0),
             "n_tasks": np.float64(votes.n_tasks),
+            **self._rate_stats(votes),
         }
 
     def _m_step(self, stats):
+        rate = self._rate_prior(stats)
         precision = ((self.precision_shape_prior + stats["n_votes"][:, None])
-                     / (self.precision_rate_prior_ + stats["squared_error"]))
+                     / (rate + stats["squared_error"]))
         # the mean of the z_ik and of one pseudo-task at 1 / n_classes, so a
         # class nobody voted for keeps a (small) prior
         n_classes = len(stats["z_sum"])
         mean = (stats["z_sum"] + 1.0 / n_classes) / (stats["n_tasks"] + 1.0)
-        return {"class_mean": mean, "worker_precision": precision}
+        return {"class_mean": mean, "worker_precision": precision,
+                "precision_rate_prior": rate}
 
     def _e_step(self, votes, params, clamp, accumulate):
         precision = params["worker_precision"]
@@ -691,7 +863,9 @@ class BWA(BaseEM):
             return posterior, {}, 0.0
         stats = self._stats(votes, z)
         # log density of the votes given z and v, and of z given mu (the
-        # Gamma prior of v is in _log_prior)
+        # Gamma prior of v is in _log_prior); params may hold one more
+        # worker row than the votes (partial_fit's pooled worker)
+        precision = precision[: len(stats["n_votes"])]
         log_density = 0.5 * (
             (stats["n_votes"][:, None] * np.log(precision)).sum()
             - (precision * stats["squared_error"]).sum()
@@ -705,7 +879,7 @@ class BWA(BaseEM):
         mean = params["class_mean"]
         pseudo_task = self.mean_precision_prior * ((1.0 / len(mean) - mean)**2).sum()
         return 0.5 * (self.precision_shape_prior * np.log(precision).sum()
-                      - (self.precision_rate_prior_ * precision).sum()
+                      - (params["precision_rate_prior"] * precision).sum()
                       - pseudo_task)
 
     def _average_worker(self, params):

@@ -55,6 +55,23 @@ def _beta_log_prior(accuracy):
     return np.log(accuracy).sum() + np.log1p(-accuracy).sum()
 
 
+class _MeanWorkerAfterFit:
+    """``fit`` gives unseen workers the mean worker (``_average_worker``).
+
+    Declaring ``_worker_stat_keys`` (for ``partial_fit``) makes the EM driver
+    keep the pooled worker (the M-step on every worker's statistics summed)
+    for unseen workers; models that documented the mean worker keep it after
+    ``fit``, and use the pooled worker after ``partial_fit`` (the mean of
+    per-worker parameters is not a function of additive statistics, the
+    pooled worker is).
+    """
+
+    def _fit_votes(self, votes, gold):
+        posterior = super()._fit_votes(votes, gold)
+        self._params_with_unseen = self._average_worker(self._fitted_params())
+        return posterior
+
+
 # votes x latent states above which the grouped E-step runs in two threads
 class _ConfusionEM(BaseEM):
     """E-step, statistics and class prior shared by the Dawid-Skene family.
@@ -191,6 +208,10 @@ class DawidSkene(_ConfusionEM):
     allow_new_classes : bool, default=False
         Let ``partial_fit`` append labels never seen before to ``classes_``
         instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -255,7 +276,7 @@ class DawidSkene(_ConfusionEM):
     def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
                  random_state=None, verbose=0, learning_offset=10.0,
                  learning_decay=0.7, store=None, n_worker_slots=None,
-                 allow_new_classes=False, missing_label=-1):
+                 allow_new_classes=False, n_jobs=None, missing_label=-1):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
@@ -267,6 +288,7 @@ class DawidSkene(_ConfusionEM):
         self.store = store
         self.n_worker_slots = n_worker_slots
         self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     def _m_step(self, stats):
@@ -321,6 +343,10 @@ class OneCoinDawidSkene(_ConfusionEM):
     allow_new_classes : bool, default=False
         Let ``partial_fit`` append labels never seen before to ``classes_``
         instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -375,7 +401,7 @@ class OneCoinDawidSkene(_ConfusionEM):
     def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
                  random_state=None, verbose=0, learning_offset=10.0,
                  learning_decay=0.7, store=None, n_worker_slots=None,
-                 allow_new_classes=False, missing_label=-1):
+                 allow_new_classes=False, n_jobs=None, missing_label=-1):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
@@ -387,6 +413,7 @@ class OneCoinDawidSkene(_ConfusionEM):
         self.store = store
         self.n_worker_slots = n_worker_slots
         self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     def _m_step(self, stats):
@@ -408,7 +435,7 @@ class OneCoinDawidSkene(_ConfusionEM):
         return {**params, "worker_accuracy": np.append(accuracy, accuracy.mean())}
 
 
-class DiagonalDawidSkene(_ConfusionEM):
+class DiagonalDawidSkene(_MeanWorkerAfterFit, _ConfusionEM):
     """Diagonal Dawid-Skene: one accuracy per worker and true class.
 
     Worker ``w`` gives the true label of a task of class ``k`` with
@@ -435,6 +462,25 @@ class DiagonalDawidSkene(_ConfusionEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -467,6 +513,15 @@ class DiagonalDawidSkene(_ConfusionEM):
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    ``partial_fit`` runs stepwise EM on the Dawid-Skene statistics (expected
+    confusion counts per worker, expected class counts), as
+    :class:`DawidSkene` does; a first batch holding every vote is ``fit``.
+    Workers unseen at ``fit`` get the mean accuracies of the workers; after
+    ``partial_fit`` they get the pooled worker (the accuracies of all
+    workers' counts summed).
+
     See Also
     --------
     OneCoinDawidSkene : one accuracy per worker.
@@ -492,15 +547,26 @@ class DiagonalDawidSkene(_ConfusionEM):
     """
 
     _param_names = ("class_prior", "worker_class_accuracy")
+    _worker_param_names = ("worker_class_accuracy",)
+    _worker_stat_keys = ("confusion_counts",)
+    _stat_class_axes = {"confusion_counts": (0, 1), "class_counts": (0,)}
 
     def __init__(self, *, alpha=0.01, max_iter=100, tol=1e-6, init="majority",
-                 random_state=None, verbose=0, missing_label=-1):
+                 random_state=None, verbose=0, learning_offset=10.0,
+                 learning_decay=0.7, store=None, n_worker_slots=None,
+                 allow_new_classes=False, n_jobs=None, missing_label=-1):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     def _m_step(self, stats):
@@ -524,7 +590,7 @@ class DiagonalDawidSkene(_ConfusionEM):
                 "worker_class_accuracy": np.concatenate([accuracy, average])}
 
 
-class ClusteredDawidSkene(_ConfusionEM):
+class ClusteredDawidSkene(_MeanWorkerAfterFit, _ConfusionEM):
     """Dawid-Skene with worker clustering (DSWC): clusters share a matrix.
 
     Workers fall into ``n_clusters`` clusters; all workers of cluster ``c``
@@ -561,6 +627,25 @@ class ClusteredDawidSkene(_ConfusionEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -600,6 +685,20 @@ n_classes)
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    ``partial_fit`` is stochastic variational inference: besides each
+    worker's expected confusion counts it keeps two global statistics, the
+    expected confusion counts of each cluster (``sum_w q_wc n_wkl``) and
+    the expected votes of each cluster, updated stepwise (``S <- (1 -
+    eta_t) S + eta_t * scale * S_batch``) with the batch's workers'
+    memberships. Each step takes the cluster matrices and cluster prior
+    from these global counts, then the memberships of the batch's workers
+    from their own counts. The cluster prior is therefore each cluster's
+    share of the votes (``fit``: of the workers), and even a single batch
+    differs slightly from ``fit``. Workers unseen at ``fit`` get the
+    cluster prior as membership; after ``partial_fit`` too.
+
     See Also
     --------
     DawidSkene : one confusion matrix per worker (``n_clusters`` = workers).
@@ -628,11 +727,17 @@ n_classes)
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
     }
     _param_names = ("class_prior", "cluster_confusion_matrices",
-                    "cluster_membership", "cluster_prior")
+                    "cluster_membership", "cluster_prior", "worker_cluster")
+    _worker_param_names = ("cluster_membership", "worker_cluster")
+    _worker_stat_keys = ("confusion_counts",)
+    _stat_class_axes = {"confusion_counts": (0, 1), "class_counts": (0,),
+                        "cluster_counts": (1, 2), "cluster_votes": ()}
 
     def __init__(self, n_clusters=2, *, alpha=0.01, max_iter=100, tol=1e-6,
                  init="majority", random_state=None, verbose=0,
-                 missing_label=-1):
+                 learning_offset=10.0, learning_decay=0.7, store=None,
+                 n_worker_slots=None, allow_new_classes=False,
+                 n_jobs=None, missing_label=-1):
         self.n_clusters = n_clusters
         self.alpha = alpha
         self.max_iter = max_iter
@@ -640,6 +745,12 @@ n_classes)
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     def _fit_votes(self, votes, gold):
@@ -649,9 +760,19 @@ n_classes)
                 f"workers ({votes.n_workers}); n_clusters must be in "
                 f"[1, {votes.n_workers}]."
             )
-        posterior = super()._fit_votes(votes, gold)
-        self.worker_cluster_ = self.cluster_membership_.argmax(axis=1)
-        return posterior
+        return super()._fit_votes(votes, gold)
+
+    def _stat_shape(self, key, n_classes):
+        if key == "cluster_counts":
+            return (self.n_clusters, n_classes, n_classes)
+        if key == "cluster_votes":
+            return (self.n_clusters,)
+        return super()._stat_shape(key, n_classes)
+
+    def _stats(self, votes, posterior):
+        stats = super()._stats(votes, posterior)
+        stats["n_fit_workers"] = votes.n_workers  # rows before a pooled one
+        return stats
 
     def _initial_membership(self, counts):
         """Hard memberships: workers sorted by the nuclear norm of their
@@ -667,29 +788,75 @@ n_classes)
     def _e_step(self, votes, params, clamp, accumulate):
         posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
                                                            accumulate)
-        if accumulate:
+        if accumulate and params.get("_online"):
+            # partial_fit: the batch's part of the global cluster statistics
+            membership = params["cluster_membership"]
+            counts = stats["confusion_counts"]
+            stats["cluster_counts"] = np.einsum("wc,wkl->ckl", membership, counts)
+            stats["cluster_votes"] = membership.T @ counts.sum(axis=(1, 2))
+        elif accumulate:
             # the memberships' update needs the parameters these counts were
             # computed under (the statistics stay additive; this entry is not)
             stats["previous_params"] = params
+            stats["n_fit_workers"] = len(stats["confusion_counts"])
         return posterior, stats, log_likelihood
 
+    def _memberships(self, counts, cluster_matrices, cluster_prior):
+        """q(cluster) of each worker given its counts (mean field)."""
+        scores = np.einsum("wkl,ckl->wc", counts, np.log(cluster_matrices))
+        return softmax(scores + np.log(cluster_prior), axis=1)
+
     def _m_step(self, stats):
+        if "cluster_counts" in stats:
+            return self._online_m_step(stats)
         counts = stats["confusion_counts"]
+        # fit: rows past n_fit_workers are the pooled worker of with_pool
+        real = counts[: stats.get("n_fit_workers", len(counts))]
         previous = stats.get("previous_params")
         if previous is None:
-            membership = self._initial_membership(counts)
+            membership = self._initial_membership(real)
         else:
-            log_lambda = np.log(previous["cluster_confusion_matrices"])
-            scores = np.einsum("wkl,ckl->wc", counts, log_lambda)
-            scores += np.log(previous["cluster_prior"])
-            membership = softmax(scores, axis=1)
-        cluster_counts = np.einsum("wc,wkl->ckl", membership, counts)
+            membership = self._memberships(real,
+                                           previous["cluster_confusion_matrices"],
+                                           previous["cluster_prior"])
+        cluster_counts = np.einsum("wc,wkl->ckl", membership, real)
+        cluster_prior = _smoothed_share(membership.sum(axis=0), self.alpha)
+        return self._cluster_params(stats, cluster_counts, cluster_prior,
+                                    membership, len(counts) - len(real))
+
+    def _online_m_step(self, stats):
+        """partial_fit: cluster matrices and prior from the global cluster
+        statistics, then the memberships of the rows (the batch's workers and
+        a last, pooled row, which gets the cluster prior)."""
+        rows = stats["confusion_counts"][:-1]
+        cluster_counts, cluster_votes = stats["cluster_counts"], stats["cluster_votes"]
+        membership = rows  # memberships from the workers' own counts
+        if not np.any(cluster_votes):  # the first batch's start
+            membership = self._initial_membership(rows)
+            cluster_counts = np.einsum("wc,wkl->ckl", membership, rows)
+            cluster_votes = membership.T @ rows.sum(axis=(1, 2))
+        params = self._cluster_params(stats, cluster_counts,
+                                      _smoothed_share(cluster_votes, self.alpha),
+                                      membership, 1)
+        params["_online"] = True
+        return params
+
+    def _cluster_params(self, stats, cluster_counts, cluster_prior, membership,
+                        n_pooled):
+        """Params from cluster counts and prior: ``membership`` (or, given
+        the workers' counts, the memberships they imply) for the workers and
+        the cluster prior for ``n_pooled`` more rows."""
+        matrices = _smoothed_share(cluster_counts, self.alpha)
+        if membership.ndim == 3:
+            membership = self._memberships(membership, matrices, cluster_prior)
+        membership = np.concatenate([membership,
+                                     np.tile(cluster_prior, (n_pooled, 1))])
         return {
             "class_prior": self._class_prior(stats),
-            "cluster_confusion_matrices": _smoothed_share(cluster_counts,
-                                                          self.alpha),
+            "cluster_confusion_matrices": matrices,
             "cluster_membership": membership,
-            "cluster_prior": _smoothed_share(membership.sum(axis=0), self.alpha),
+            "cluster_prior": cluster_prior,
+            "worker_cluster": membership.argmax(axis=1),
         }
 
     def _log_confusion(self, params):

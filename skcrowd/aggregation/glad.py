@@ -1,12 +1,15 @@
 """GLAD: worker abilities and task easiness (Whitehill et al., 2009)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
 from .._kernels import glad_log_posterior_pass, glad_newton_pass
-from .._parallel import map_chunks, task_chunks
+from .._online import POOL, running_average, running_estimates
+from .._parallel import chunks_of, map_chunks, task_chunks
 from ..base import BaseEM
 
 __all__ = ["GLAD"]
@@ -46,6 +49,28 @@ class GLAD(BaseEM):
     starting from the prior mean), so a task's posterior depends on its own
     votes only. Workers unseen at fit get the mean ability.
 
+    ``partial_fit``: abilities are the model's per-worker parameters, task
+    easiness is local to a task. A batch's local problem is its tasks with
+    all their votes so far; the first batch is ``fit`` on it. In a later
+    batch ``t`` the batch's tasks get the E-step under the current
+    abilities (new workers: the population's mean), their easiness is
+    re-optimised from the prior mean (tasks are local, nothing is kept of
+    them but their votes and posterior), and each worker's ability takes
+    Newton steps toward ``a_batch``, the ability that maximises the
+    batch's expected log posterior with its votes counted ``scale`` times
+    (``scale`` = tasks seen / tasks in the batch, as stepwise EM scales its
+    statistics). The ability is the running, vote-weighted mean of these
+    batch optima, ``A <- (1 - eta_t) A + eta_t * scale * v * a_batch`` and
+    ``V <- (1 - eta_t) V + eta_t * scale * v`` with ``v`` the worker's
+    votes in the batch and ``eta_t = (learning_offset + t) **
+    -learning_decay``: a step of size ``eta_t`` (times the batch's share of
+    the worker's votes) from the old ability toward the batch's optimum.
+    E-step, easiness and this step alternate until the batch's
+    log-likelihood changes by less than ``tol``. With ``fit_prior`` the
+    class counts are stepwise statistics. After ``partial_fit``,
+    ``task_easiness_`` is not set; :meth:`consensus` re-scores every task
+    with the current abilities as ``predict_proba`` does.
+
     Parameters
     ----------
     ability_prior_mean : float, default=1.0
@@ -76,6 +101,25 @@ class GLAD(BaseEM):
         Seeds ``init="random"``.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -89,7 +133,8 @@ class GLAD(BaseEM):
     worker_ability_ : ndarray of shape (n_workers,)
         Ability ``alpha`` of each worker.
     task_easiness_ : ndarray of shape (n_tasks,)
-        Easiness ``beta > 0`` of each fitted task (inverse difficulty).
+        Easiness ``beta > 0`` of each fitted task (inverse difficulty);
+        ``fit`` only.
     worker_ids_ : ndarray of shape (n_workers,)
         Identifiers of the workers, in the order of ``worker_ability_``.
     task_ids_ : ndarray of shape (n_tasks,)
@@ -132,6 +177,15 @@ class GLAD(BaseEM):
     True
     >>> glad.predict([[1, 1, 0]]).tolist()
     [1]
+
+    Online, batch by batch:
+
+    >>> online = GLAD().partial_fit({"t1": {"a": 0, "b": 0, "c": 1},
+    ...                              "t2": {"a": 1, "b": 1, "c": 1}})
+    >>> online = online.partial_fit({"t3": {"a": 0, "b": 0, "c": 0},
+    ...                              "t4": {"a": 1, "b": 1, "c": 0}})
+    >>> online.consensus().labels.tolist()
+    [0, 1, 0, 1]
     """
 
     _parameter_constraints: dict = {
@@ -144,13 +198,29 @@ class GLAD(BaseEM):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "n_newton_steps": [Interval(Integral, 1, None, closed="left")],
     }
-    _param_names = ("class_prior", "worker_ability", "task_easiness")
+    _worker_param_names = ("worker_ability",)
+    # partial_fit: running (vote-weighted) mean of the batch abilities and
+    # stepwise class counts, see _online
+    _stat_class_axes = {"ability": (), "evidence": (), "class_counts": (0,)}
+
+    @property
+    def _worker_stat_keys(self):
+        # fit keeps abilities as plain parameters (no pooled statistics)
+        return () if "_state" in self.__dict__ else ("ability", "evidence")
+
+    @property
+    def _param_names(self):
+        # task easiness is local to a batch in partial_fit: not kept
+        names = ("class_prior", "worker_ability")
+        return names if "store_" in self.__dict__ else names + ("task_easiness",)
 
     def __init__(self, *, ability_prior_mean=1.0, ability_prior_std=1.0,
                  log_easiness_prior_mean=1.0, log_easiness_prior_std=1.0,
                  fit_prior=False, alpha=0.01, n_newton_steps=5, max_iter=100,
                  tol=1e-5, init="majority", random_state=None, verbose=0,
-                 missing_label=-1):
+                 learning_offset=10.0, learning_decay=0.7, store=None,
+                 n_worker_slots=None, allow_new_classes=False,
+                 n_jobs=None, missing_label=-1):
         self.ability_prior_mean = ability_prior_mean
         self.ability_prior_std = ability_prior_std
         self.log_easiness_prior_mean = log_easiness_prior_mean
@@ -163,6 +233,12 @@ class GLAD(BaseEM):
         self.init = init
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     # ------------------------------------------------------------------
@@ -194,11 +270,15 @@ class GLAD(BaseEM):
         log_likelihood = _posterior_pass(votes, params["worker_ability"],
                                          params["task_easiness"],
                                          np.log(params["class_prior"]), clamp,
-                                         posterior)
+                                         posterior, n_jobs=self.n_jobs)
         stats = self._stats(votes, posterior) if accumulate else {}
         return posterior, stats, log_likelihood
 
     def _m_step(self, stats):
+        if "evidence" in stats:  # partial_fit: the running means
+            return {"class_prior": self._class_prior(stats["class_counts"]),
+                    "worker_ability": running_estimates(stats, ("ability",))[
+                        "ability"]}
         state = self._state
         correct = stats["correct"]
         ability = self._newton_ascent(state["by_worker"], correct, state["ability"],
@@ -206,17 +286,18 @@ class GLAD(BaseEM):
         log_easiness = self._newton_ascent(state["by_task"], correct, ability,
                                            state["log_easiness"])
         state["ability"], state["log_easiness"] = ability, log_easiness
-        n_classes = len(stats["class_counts"])
-        if self.fit_prior:
-            counts = stats["class_counts"] + self.alpha
-            class_prior = counts / counts.sum()
-        else:
-            class_prior = np.full(n_classes, 1.0 / n_classes)
         return {
-            "class_prior": class_prior,
+            "class_prior": self._class_prior(stats["class_counts"]),
             "worker_ability": ability,
             "task_easiness": np.exp(log_easiness),
         }
+
+    def _class_prior(self, class_counts):
+        """Uniform, or with ``fit_prior`` the smoothed class shares."""
+        if not self.fit_prior:
+            return np.full(len(class_counts), 1.0 / len(class_counts))
+        counts = class_counts + self.alpha
+        return counts / counts.sum()
 
     def _log_prior(self, params):
         ability = (params["worker_ability"] - self.ability_prior_mean) / (
@@ -251,8 +332,60 @@ class GLAD(BaseEM):
                 self.n_newton_steps, _MAX_STEP, _MAX_HALVINGS, active)
         # groups are independent: chunks of them run in threads
         map_chunks(lambda start, stop: glad_newton_pass(*args, start, stop),
-                   task_chunks(groups.ptr))
+                   task_chunks(groups.ptr), self.n_jobs)
         return variable
+
+    def _online_step(self, votes, old_votes, gold, old_gold, stored, global_stats,
+                     eta, scale):
+        """partial_fit on the batch's tasks (see the class docstring)."""
+        evidence = np.bincount(votes.worker, votes.weight,
+                               minlength=votes.n_workers)
+        if not stored["evidence"].any():  # the first batch: fit on it
+            local = type(self)(**{k: v for k, v in self.get_params().items()
+                                  if k not in ("store", "verbose")})
+            with warnings.catch_warnings():  # as in later batches: max_iter
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                posterior = local._fit_votes(votes, gold.astype(np.int32))
+            rows = running_average(stored, {"ability": local.worker_ability_},
+                                   evidence, eta, scale)
+            counts = ((1 - eta) * global_stats["class_counts"]
+                      + eta * scale * posterior.sum(axis=0))
+            return rows, {"class_counts": counts}, posterior, np.nan
+        pooled = global_stats[POOL + "evidence"]
+        population = (global_stats[POOL + "ability"] / pooled if pooled > 0
+                      else self.ability_prior_mean)
+        ability = running_estimates(stored, ("ability",),
+                                    fill=float(population))["ability"]
+        clamp = gold.astype(np.int32)
+        counts = global_stats["class_counts"]
+        log_easiness = np.full(votes.n_tasks, float(self.log_easiness_prior_mean))
+        posterior = np.empty((votes.n_tasks, votes.n_classes))
+        before = previous = _posterior_pass(
+            votes, ability, np.exp(log_easiness),
+            np.log(self._class_prior(counts)), clamp, posterior,
+            n_jobs=self.n_jobs)
+        tasks = _Grouped(votes, by_task=True)
+        workers = _Grouped(votes, by_task=False)
+        workers.weight = workers.weight * scale  # the batch, scaled
+        optimum = ability.copy()
+        for _ in range(self.max_iter):
+            correct = posterior[votes.task, votes.label]
+            log_easiness = self._newton_ascent(tasks, correct, ability, log_easiness)
+            optimum = self._newton_ascent(workers, correct, optimum, log_easiness)
+            rows = running_average(stored, {"ability": optimum}, evidence, eta,
+                                   scale)
+            ability = running_estimates(rows, ("ability",),
+                                        fill=float(population))["ability"]
+            counts = ((1 - eta) * global_stats["class_counts"]
+                      + eta * scale * posterior.sum(axis=0))
+            log_likelihood = _posterior_pass(
+                votes, ability, np.exp(log_easiness),
+                np.log(self._class_prior(counts)), clamp, posterior,
+                n_jobs=self.n_jobs)
+            if abs(log_likelihood - previous) < self.tol * max(votes.n_tasks, 1):
+                break
+            previous = log_likelihood
+        return rows, {"class_counts": counts}, posterior, before
 
     def _predict_proba_votes(self, votes):
         ability = np.append(self.worker_ability_, self.worker_ability_.mean())
@@ -264,7 +397,7 @@ class GLAD(BaseEM):
         posterior = np.empty((votes.n_tasks, votes.n_classes))
         for _ in range(_PREDICT_MAX_STEPS):
             _posterior_pass(votes, ability, np.exp(log_easiness), log_prior, clamp,
-                            posterior)
+                            posterior, n_jobs=self.n_jobs)
             if not active.any():
                 break
             # per-task EM: every task stops on its own, so its posterior
@@ -276,11 +409,12 @@ class GLAD(BaseEM):
             log_easiness = new
         else:
             _posterior_pass(votes, ability, np.exp(log_easiness), log_prior, clamp,
-                            posterior)
+                            posterior, n_jobs=self.n_jobs)
         return posterior
 
 
-def _posterior_pass(votes, ability, easiness, log_prior, clamp, posterior):
+def _posterior_pass(votes, ability, easiness, log_prior, clamp, posterior,
+                    n_jobs=None):
     """GLAD's E-step kernel over chunks of tasks in threads; fills
     ``posterior`` and returns the log-likelihood (summed in chunk order, so
     it does not depend on the number of threads)."""
@@ -288,7 +422,7 @@ def _posterior_pass(votes, ability, easiness, log_prior, clamp, posterior):
         lambda start, stop: glad_log_posterior_pass(
             votes.task_ptr, votes.worker, votes.label, votes.weight, ability,
             easiness, log_prior, clamp, start, stop, posterior),
-        task_chunks(votes.task_ptr),
+        chunks_of(votes), n_jobs,
     )
     return float(sum(parts))
 

@@ -7,6 +7,12 @@ from scipy.special import expit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._online import (
+    running_average,
+    running_estimates,
+    shared_vote_weight,
+    with_pool,
+)
 from ..base import BaseAggregator
 
 __all__ = ["KOS"]
@@ -43,6 +49,22 @@ class KOS(BaseAggregator):
     log-odds is the signed sum over its votes); unseen workers get the mean
     reliability (or 0 if it is negative).
 
+    ``partial_fit``: a batch's local problem is its tasks with all their
+    votes so far. The first batch is ``fit`` on it. A later batch ``t``
+    runs the same message passing on its local graph, started from the
+    workers' current reliabilities (new workers: the mean) instead of
+    ``N(1, 1)``, and calibrates its reliabilities to log-odds as ``fit``
+    does. Message passing needs the graph, so the messages of earlier
+    batches are not kept: each worker keeps a running, vote-weighted mean
+    of its batch reliabilities, ``R <- (1 - eta_t) R + eta_t * scale *
+    v * r_batch`` and ``V <- (1 - eta_t) V + eta_t * scale * v`` with ``v``
+    its votes on tasks shared with another worker, ``eta_t =
+    (learning_offset + t) ** -learning_decay`` and ``scale`` = tasks seen /
+    tasks in the batch (stepwise EM's schedule); ``worker_reliability_`` is
+    ``R / V``. The batch's tasks are scored with these reliabilities, as
+    ``predict_proba`` scores new tasks (the first batch keeps ``fit``'s
+    posteriors).
+
     Parameters
     ----------
     max_iter : int, default=100
@@ -56,6 +78,21 @@ class KOS(BaseAggregator):
         paper's fixed-iteration algorithm, and ``converged_`` is False.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial worker messages ``N(1, 1)``.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising (KOS still accepts at most two).
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -77,9 +114,9 @@ class KOS(BaseAggregator):
     consensus_proba_ : ndarray of shape (n_tasks, n_classes)
         Posterior of each fitted task (see above).
     n_iter_ : int
-        Number of iterations run.
+        Number of iterations run by ``fit``.
     converged_ : bool
-        Whether the messages changed by less than ``tol``.
+        Whether the messages changed by less than ``tol`` in ``fit``.
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
@@ -106,6 +143,13 @@ class KOS(BaseAggregator):
     array([[0.  , 1.  ],
            [0.05, 0.95],
            [0.23, 0.77]])
+
+    Online, in two batches of tasks:
+
+    >>> online = KOS(random_state=0)
+    >>> online = online.partial_fit(votes[:150]).partial_fit(votes[150:])
+    >>> print(f"{(online.consensus().labels == truth).mean():.2f}")
+    0.83
     """
 
     _parameter_constraints: dict = {
@@ -114,12 +158,23 @@ class KOS(BaseAggregator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
+    _param_names = ("worker_reliability",)
+    _worker_param_names = ("worker_reliability",)
+    # running (vote-weighted) mean of the batch reliabilities, see _online
+    _worker_stat_keys = ("reliability", "evidence")
+    _stat_class_axes = {"reliability": (), "evidence": ()}
 
     def __init__(self, *, max_iter=100, tol=1e-6, random_state=None,
-                 missing_label=-1):
+                 learning_offset=10.0, learning_decay=0.7, store=None,
+                 n_worker_slots=None, allow_new_classes=False, missing_label=-1):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
     @staticmethod
@@ -137,21 +192,31 @@ class KOS(BaseAggregator):
         return np.where(votes.label == 1, votes.weight, -votes.weight)
 
     def _fit_votes(self, votes, gold):
+        posterior, self.worker_reliability_, self.n_iter_, self.converged_ = (
+            self._pass_messages(votes, gold))
+        return posterior
+
+    def _pass_messages(self, votes, gold, start=None):
+        """Message passing from ``N(1, 1)`` (or each worker's ``start``);
+        returns the posterior, the reliabilities, the number of iterations
+        and whether they converged."""
         self._check_binary(votes)
-        self.n_iter_, self.converged_ = 0, True
         if votes.n_classes < 2:
-            self.worker_reliability_ = np.ones(votes.n_workers)
-            return np.ones((votes.n_tasks, votes.n_classes))
+            return (np.ones((votes.n_tasks, votes.n_classes)),
+                    np.ones(votes.n_workers), 0, True)
         signed = self._signed(votes)
         gold_votes = (gold >= 0)[votes.task]
         gold_sign = np.where(gold == 1, 1.0, -1.0)[votes.task[gold_votes]]
-        rng = check_random_state(self.random_state)
-        y = rng.normal(1.0, 1.0, size=votes.n_votes)
+        if start is not None and start.mean() > 0:
+            y = start[votes.worker] / start.mean()
+        else:
+            rng = check_random_state(self.random_state)
+            y = rng.normal(1.0, 1.0, size=votes.n_votes)
         x = np.zeros(votes.n_votes)
         norm = 1.0
-        self.converged_ = False
-        for n_iter in range(1, self.max_iter + 1):
-            self.n_iter_ = n_iter
+        converged, n_iter = False, 0
+        for _ in range(self.max_iter):
+            n_iter += 1
             x = self._messages(votes.task, votes.n_tasks, signed, y)
             if gold_votes.any():
                 # a gold task tells each of its workers its label, as
@@ -161,7 +226,7 @@ class KOS(BaseAggregator):
             norm = np.sqrt(np.mean(new**2))
             if norm == 0:  # no worker shares a task with another: no signal
                 y, norm = new, 1.0
-                self.converged_ = True
+                converged = True
                 break
             # orientation: workers are better than random on average (the
             # prior behind KOS's N(1, 1) start); also stops a sign flip per
@@ -170,19 +235,39 @@ class KOS(BaseAggregator):
             change = np.sqrt(np.mean((new - y) ** 2))
             y = new
             if change < self.tol:
-                self.converged_ = True
+                converged = True
                 break
         score = np.bincount(votes.task, signed * y, minlength=votes.n_tasks)
         scale = self._log_odds_scale(votes, signed, score)
         # the workers' messages to new tasks: sums over all their tasks, on
         # the scale of y
-        self.worker_reliability_ = scale / norm * np.bincount(
+        reliability = scale / norm * np.bincount(
             votes.worker, signed * x, minlength=votes.n_workers)
         posterior = self._posterior(votes, signed, scale * score)
         known = gold >= 0
         posterior[known] = 0.0
         posterior[known, gold[known]] = 1.0
-        return posterior
+        return posterior, reliability, n_iter, converged
+
+    def _m_step(self, stats):
+        """partial_fit: reliabilities from the running means (the last,
+        pooled row is unused: predictions give unseen workers the mean)."""
+        estimates = running_estimates(stats, ("reliability",), fill=0.0)
+        return {"worker_reliability": estimates["reliability"]}
+
+    def _online_step(self, votes, old_votes, gold, old_gold, stored, global_stats,
+                     eta, scale):
+        """partial_fit on the batch's tasks (see the class docstring)."""
+        first = not stored["evidence"].any()
+        start = None if first else running_estimates(
+            stored, ("reliability",))["reliability"]
+        posterior, reliability, _, _ = self._pass_messages(votes, gold, start)
+        rows = running_average(stored, {"reliability": reliability},
+                               shared_vote_weight(votes), eta, scale)
+        if not first and votes.n_classes == 2:
+            params = self._m_step(with_pool(rows, self._worker_stat_keys))
+            posterior = self._scored(votes, params["worker_reliability"])
+        return rows, {}, posterior, np.nan
 
     @staticmethod
     def _messages(group, n_groups, signed, incoming):
@@ -225,6 +310,11 @@ class KOS(BaseAggregator):
         # unseen workers: the mean reliability, never against their own vote
         reliability = np.append(self.worker_reliability_,
                                 max(self.worker_reliability_.mean(), 0.0))
+        return self._scored(votes, reliability)
+
+    def _scored(self, votes, reliability):
+        """Posterior of each task: its log-odds are the signed sum of its
+        workers' reliabilities."""
         signed = self._signed(votes)
         log_odds = np.bincount(votes.task, signed * reliability[votes.worker],
                                minlength=votes.n_tasks)

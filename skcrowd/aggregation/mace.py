@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseEM
-from .dawid_skene import _ConfusionEM
+from .dawid_skene import _ConfusionEM, _MeanWorkerAfterFit
 
 __all__ = ["MACE"]
 
@@ -18,7 +18,7 @@ __all__ = ["MACE"]
 _INIT_NOISE = 0.5
 
 
-class MACE(_ConfusionEM):
+class MACE(_MeanWorkerAfterFit, _ConfusionEM):
     """MACE: each worker either knows the answer or spams.
 
     On every task, worker ``w`` spams with probability
@@ -74,6 +74,25 @@ class MACE(_ConfusionEM):
         own.
     verbose : int, default=0
         Print one line per iteration.
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
+    n_jobs : int, default=None
+        Threads of the E-step: None or -1 use every core (unless a
+        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
+        all but one. The result is the same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -112,6 +131,22 @@ class MACE(_ConfusionEM):
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    The statistics (per worker: votes given knowingly and spammed votes per
+    label; the class counts) are additive, so ``partial_fit`` runs stepwise
+    EM (with ``method="vb"``: stochastic variational inference) on them,
+    ``S <- (1 - eta_t) S + eta_t * scale * S_batch``, as
+    :class:`~skcrowd.DawidSkene` does. It is one run: new workers start
+    from random parameters drawn from ``random_state`` (``n_restarts``
+    applies to ``fit`` only), so a first batch holding every vote is ``fit``
+    with ``n_restarts=1``. Workers unseen at ``fit`` get the mean
+    parameters; after ``partial_fit``, the pooled worker (every worker's
+    statistics summed). On skewed data the stepwise variational estimates
+    lean further toward the majority class than ``fit``'s (zheng_product in
+    10 batches: accuracy 0.904-0.912 against 0.931); ``method="em"`` stays
+    within 0.01 of its ``fit`` (0.929-0.932 against 0.939).
+
     See Also
     --------
     DawidSkene : a full confusion matrix per worker.
@@ -143,11 +178,17 @@ class MACE(_ConfusionEM):
         "strategy_prior": [Interval(Real, 0, None, closed="neither")],
     }
     _param_names = ("class_prior", "spam_probability", "spam_label_distribution")
+    _worker_param_names = ("spam_probability", "spam_label_distribution")
+    _worker_stat_keys = ("knowing_counts", "spam_label_counts")
+    _stat_class_axes = {"knowing_counts": (), "spam_label_counts": (0,),
+                        "class_counts": (0,)}
 
     def __init__(self, *, method="vb", n_restarts=10, fit_prior=True,
                  smoothing=None, spam_prior=0.5, knowing_prior=0.5,
                  strategy_prior=10.0, max_iter=100, tol=1e-5, random_state=None,
-                 verbose=0, missing_label=-1):
+                 verbose=0, learning_offset=10.0, learning_decay=0.7, store=None,
+                 n_worker_slots=None, allow_new_classes=False,
+                 n_jobs=None, missing_label=-1):
         self.method = method
         self.n_restarts = n_restarts
         self.fit_prior = fit_prior
@@ -159,6 +200,12 @@ class MACE(_ConfusionEM):
         self.tol = tol
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
+        self.n_jobs = n_jobs
         self.missing_label = missing_label
 
     # ------------------------------------------------------------------
@@ -184,6 +231,7 @@ class MACE(_ConfusionEM):
         for name, value in attributes.items():
             setattr(self, name, value)
         self.restart_log_likelihoods_ = np.asarray(restarts)
+        self._params_with_unseen = self._average_worker(self._fitted_params())
         if not self.converged_ and self.tol > 0:
             warnings.warn(
                 f"MACE: the best of n_restarts={self.n_restarts} runs did not "
@@ -204,9 +252,20 @@ class MACE(_ConfusionEM):
             "spam_label_distribution": strategy / strategy.sum(axis=1, keepdims=True),
         }
 
+    def _start_params(self, votes):
+        """This run's random initial parameters; in ``partial_fit`` (one
+        run) drawn from ``random_state`` for the batch's workers."""
+        start = self.__dict__.get("_start")
+        if start is None or start["spam_label_distribution"].shape != (
+                votes.n_workers, votes.n_classes):
+            start = self._random_params(check_random_state(self.random_state),
+                                        votes.n_workers, votes.n_classes)
+        return start
+
     def _initial_posterior(self, votes, gold):
         # one E-step from this run's random parameters
-        posterior, _, _ = self._e_step(votes, self._start, gold, accumulate=False)
+        posterior, _, _ = self._e_step(votes, self._start_params(votes), gold,
+                                       accumulate=False)
         return posterior
 
     def _confusion(self, params):
@@ -225,7 +284,8 @@ class MACE(_ConfusionEM):
         return posterior, stats, log_likelihood
 
     def _stats(self, votes, posterior):
-        return self._split(super()._stats(votes, posterior), self._start)
+        return self._split(super()._stats(votes, posterior),
+                           self._start_params(votes))
 
     @staticmethod
     def _split(stats, params):

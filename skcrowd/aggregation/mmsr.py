@@ -11,6 +11,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._kernels import msr_sweep
+from .._online import (
+    running_average,
+    running_estimates,
+    shared_vote_weight,
+    with_pool,
+)
 from ..base import BaseAggregator, vote_counts
 
 __all__ = ["MMSR"]
@@ -70,6 +76,20 @@ class MMSR(BaseAggregator):
     Memory is O(n_votes + n_workers^2): the agreement counts come from
     sparse products of the (worker, task) incidence matrices.
 
+    ``partial_fit``: a batch's local problem is its tasks with all their
+    votes so far. The first batch is ``fit`` on it. A later batch ``t``
+    runs M-MSR on the agreement matrix of its local problem, started from
+    the workers' current skills (instead of random ``u``, ``v``). The
+    agreement counts of earlier batches are not kept (they would take
+    workers x workers memory), so each worker keeps a running, vote-weighted
+    mean of its batch log-odds skills, ``S <- (1 - eta_t) S + eta_t *
+    scale * v * skill_batch`` and ``V <- (1 - eta_t) V + eta_t * scale *
+    v``, with ``v`` its votes on tasks shared with another worker, ``eta_t
+    = (learning_offset + t) ** -learning_decay`` and ``scale`` = tasks seen
+    / tasks in the batch (stepwise EM's schedule): ``worker_skill_`` is
+    ``S / V`` and ``worker_accuracy_`` the matching accuracy. The batch's
+    tasks are scored with these skills, as ``predict_proba`` does.
+
     Parameters
     ----------
     n_trim : int or "auto", default="auto"
@@ -85,6 +105,21 @@ class MMSR(BaseAggregator):
         relative to that of ``u v^T``).
     random_state : int, RandomState instance or None, default=None
         Seeds the random initial ``u`` and ``v`` (uniform on [0, 1]).
+    learning_offset : float, default=10.0
+        ``partial_fit`` only: the step size of batch ``t`` is
+        ``(learning_offset + t) ** -learning_decay`` (names and defaults of
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`).
+    learning_decay : float in (0, 1], default=0.7
+        ``partial_fit`` only: how fast the step size decays.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -108,11 +143,11 @@ class MMSR(BaseAggregator):
     consensus_proba_ : ndarray of shape (n_tasks, n_classes)
         Posterior of each fitted task.
     n_trim_ : int
-        The number of trimmed ratios per side used.
+        The number of trimmed ratios per side used by ``fit``.
     n_iter_ : int
-        Number of iterations run.
+        Number of iterations run by ``fit``.
     converged_ : bool
-        Whether the change fell below ``tol``.
+        Whether the change fell below ``tol`` in ``fit``.
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
@@ -140,6 +175,14 @@ class MMSR(BaseAggregator):
     >>> print(f"{mmsr.worker_accuracy_[spammer].mean():.2f} "
     ...       f"{mmsr.worker_accuracy_[~spammer].mean():.2f}")
     0.34 0.79
+
+    Online, in three batches of tasks:
+
+    >>> online = MMSR(random_state=0)
+    >>> for part in (votes[:100], votes[100:200], votes[200:]):
+    ...     online = online.partial_fit(part)
+    >>> print(f"{(online.consensus().labels == truth).mean():.2f}")
+    0.98
     """
 
     _parameter_constraints: dict = {
@@ -149,16 +192,28 @@ class MMSR(BaseAggregator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
+    _param_names = ("worker_accuracy", "worker_skill")
+    _worker_param_names = ("worker_accuracy", "worker_skill")
+    # running (vote-weighted) mean of the batch skills, see _online
+    _worker_stat_keys = ("skill", "evidence")
+    _stat_class_axes = {"skill": (), "evidence": ()}
 
     def __init__(self, *, n_trim="auto", max_iter=10000, tol=1e-10,
-                 random_state=None, missing_label=-1):
+                 random_state=None, learning_offset=10.0, learning_decay=0.7,
+                 store=None, n_worker_slots=None, allow_new_classes=False,
+                 missing_label=-1):
         self.n_trim = n_trim
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
-    def _fit_votes(self, votes, gold):
+    def _fit_votes(self, votes, gold, start=None):
         n_classes, n_workers = votes.n_classes, votes.n_workers
         self.n_iter_, self.converged_, self.n_trim_ = 0, True, 0
         skill = np.zeros(n_workers)
@@ -170,7 +225,7 @@ class MMSR(BaseAggregator):
             covariance = (n_classes * covariance - 1.0) / (n_classes - 1)
             covariance[~observed] = 0.0
             skill = self._rank_one(np.abs(covariance), observed,
-                                   max(votes.n_tasks, 1))
+                                   max(votes.n_tasks, 1), start)
             skill *= self._signs(covariance, skill, votes)
             known = observed.any(axis=1)
             if known.any() and not known.all():
@@ -190,17 +245,21 @@ class MMSR(BaseAggregator):
         posterior[known, gold[known]] = 1.0
         return posterior
 
-    def _rank_one(self, values, observed, n_tasks):
-        """|s| from the observed entries of |C| ~ |s| |s|^T, by M-MSR."""
+    def _rank_one(self, values, observed, n_tasks, start=None):
+        """|s| from the observed entries of |C| ~ |s| |s|^T, by M-MSR,
+        from random ``u``, ``v`` or both equal to ``start``."""
         n_workers = len(values)
         partners = observed.sum(axis=0)
         if self.n_trim == "auto":
             self.n_trim_ = max(int(partners.min()) // 2 - 1, 0)
         else:
             self.n_trim_ = self.n_trim
-        rng = check_random_state(self.random_state)
-        u = rng.uniform(size=n_workers)
-        v = rng.uniform(size=n_workers)
+        if start is None:
+            rng = check_random_state(self.random_state)
+            u = rng.uniform(size=n_workers)
+            v = rng.uniform(size=n_workers)
+        else:
+            u, v = np.abs(start), np.abs(start)
         floor = 1.0 / np.sqrt(n_tasks)
         u = np.maximum(u, floor)
         v = np.maximum(v, floor)
@@ -237,4 +296,41 @@ class MMSR(BaseAggregator):
 
     def _predict_proba_votes(self, votes):
         skill = np.append(self.worker_skill_, self.worker_skill_.mean())
+        return self._scored(votes, skill)
+
+    @staticmethod
+    def _scored(votes, skill):
+        """One-coin posterior, uniform class prior: softmax of the summed
+        log-odds weights of each task's votes."""
         return softmax(vote_counts(votes, skill), axis=1)
+
+    @staticmethod
+    def _params_of_skill(skill, n_classes):
+        """Accuracy and skill: ``p = e^w / (K - 1 + e^w)`` inverts ``w =
+        log((K - 1) p / (1 - p))``."""
+        accuracy = 1.0 / (1.0 + max(n_classes - 1, 0) * np.exp(-skill))
+        return {"worker_accuracy": accuracy, "worker_skill": skill}
+
+    def _m_step(self, stats):
+        """partial_fit: skills from the running means (the last, pooled row
+        is unused: predictions give unseen workers the mean)."""
+        skill = running_estimates(stats, ("skill",))["skill"]
+        return self._params_of_skill(skill, len(self.classes_))
+
+    def _online_step(self, votes, old_votes, gold, old_gold, stored, global_stats,
+                     eta, scale):
+        """partial_fit on the batch's tasks (see the class docstring)."""
+        local = type(self)(**{k: v for k, v in self.get_params().items()
+                              if k != "store"})
+        start = None
+        n_classes = votes.n_classes
+        if stored["evidence"].any() and n_classes >= 2:
+            skill = running_estimates(stored, ("skill",))["skill"]
+            accuracy = self._params_of_skill(skill, n_classes)["worker_accuracy"]
+            start = (n_classes * accuracy - 1.0) / (n_classes - 1)
+        local._fit_votes(votes, gold, start)
+        rows = running_average(stored, {"skill": local.worker_skill_},
+                               shared_vote_weight(votes), eta, scale)
+        skill = running_estimates(with_pool(rows, self._worker_stat_keys),
+                                  ("skill",))["skill"]
+        return rows, {}, self._scored(votes, skill), np.nan

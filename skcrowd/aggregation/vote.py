@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._online import with_pool
+from .._votes import Votes, lookup
 from ..base import BaseAggregator, normalize_rows, vote_counts
 
 __all__ = [
@@ -41,6 +42,7 @@ class _VoteCounting(BaseAggregator):
 
     _online_exact = True
     _param_names = ("class_prior",)
+    _vote_weight_param = "worker_agreement"  # per-worker param weighing votes
 
     def _worker_weight(self, votes):
         """Weight of each worker code (None: every worker counts 1)."""
@@ -75,7 +77,7 @@ class _VoteCounting(BaseAggregator):
         return {"class_prior": normalize_rows(counts[None], 1.0 / len(counts))[0]}
 
     def _predict_with_params(self, votes, params):
-        counts = vote_counts(votes, params.get("worker_agreement"))
+        counts = vote_counts(votes, params.get(self._vote_weight_param))
         return self._shares(counts, params["class_prior"])
 
     def _predict_proba_votes(self, votes):
@@ -353,7 +355,84 @@ def _clamped_argmax(scores, gold):
     return reference
 
 
-class GoldMajorityVote(_VoteCounting):
+class _CountWeightedVote(_VoteCounting):
+    """Weighted votes whose worker weights are functions of per-worker counts
+    of agreement with a reference label per task.
+
+    A subclass defines ``_reference_stats(votes, reference)`` (the additive
+    counts of votes against one reference class per task, -1 = none),
+    ``_iterate(votes, gold, base)`` (the reference of the given tasks and
+    their counts, with ``base`` the counts of every other task, None in
+    ``fit``), ``_old_reference(state, old_gold)`` (the reference a kept task
+    was counted against) and ``_worker_values(stats, n_classes)`` (a value
+    per worker row and which rows count in the mean that an unseen worker
+    gets).
+
+    ``fit`` is the iteration on all tasks; ``partial_fit`` re-runs it on the
+    batch's tasks only, the counts of every other task held fixed, and
+    replaces these tasks' old contribution (counted against their stored
+    consensus) by the new one. One batch is therefore ``fit``; with many,
+    earlier tasks keep the reference they had when they were last scored.
+    The mean value over workers (what an unseen worker gets) is kept as two
+    global counts, updated from the old and new rows of the batch's workers.
+    """
+
+    _SUM, _COUNT = "worker_value_sum", "worker_value_count"
+
+    def _count_stats(self, votes, gold):
+        stats, n_iter, converged = self._iterate(votes, gold, None)
+        self._fit_iterations = n_iter, converged
+        stats.update(self._value_totals(stats, votes.n_classes))
+        return stats
+
+    def _value_totals(self, rows, n_classes):
+        values, counted = self._worker_values(rows, n_classes)
+        return {self._SUM: np.float64(values[counted].sum()),
+                self._COUNT: np.float64(counted.sum())}
+
+    def _mean_value(self, stats, empty):
+        """Mean value over the counted workers (``empty`` without any)."""
+        count = float(stats[self._COUNT])
+        return float(stats[self._SUM]) / count if count > 0 else empty
+
+    def _count_delta(self, all_votes, old_votes, gold, old_gold, stored, state):
+        before = self._reference_stats(old_votes,
+                                       self._old_reference(state, old_gold))
+        keys = self._worker_stat_keys
+        base = {k: stored[k] - before[k] for k in keys}
+        new, _, _ = self._iterate(all_votes, gold, base)
+        delta = {k: new[k] - before[k] for k in new}
+        rows = {k: stored[k] + delta[k] for k in keys}
+        now = self._value_totals(rows, all_votes.n_classes)
+        then = self._value_totals(stored, all_votes.n_classes)
+        delta.update({k: now[k] - then[k] for k in now})
+        return delta
+
+    @staticmethod
+    def _old_reference(state, old_gold):
+        """The label each kept task was counted against: its stored
+        consensus (the gold label where known)."""
+        posterior = state["posterior"]
+        reference = (np.argmax(posterior, axis=1) if posterior.shape[1]
+                     else np.zeros(len(posterior), dtype=np.intp))
+        reference[~state["known"]] = -1
+        return reference
+
+    def _finish_iterations(self, name):
+        """``n_iter_`` / ``converged_`` of fit; warn when not converged."""
+        n_iter, converged = self.__dict__.pop("_fit_iterations")
+        self.n_iter_, self.converged_ = n_iter, converged
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter="
+                f"{self.max_iter} iterations ({name} still change); increase "
+                "max_iter.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+
+class GoldMajorityVote(_CountWeightedVote):
     """Majority vote weighted by each worker's accuracy on gold tasks.
 
     ``fit(X, y)`` needs gold labels in ``y`` for some tasks (``missing_label``,
@@ -371,6 +450,15 @@ class GoldMajorityVote(_VoteCounting):
     ----------
     unknown_accuracy : "mean" or float in [0, 1], default="mean"
         Weight of workers without any vote on a gold task.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -399,6 +487,15 @@ class GoldMajorityVote(_VoteCounting):
         Weighted vote shares of each fitted task.
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
+
+    Notes
+    -----
+    ``partial_fit`` is exact: the worker accuracies are ratios of additive
+    counts (votes on gold tasks, and those matching the gold label) and the
+    default accuracy the mean of those ratios, kept as a running sum over
+    the workers; so any split of the votes (and gold labels) into batches
+    ends where ``fit`` on everything ends. Before any gold label has
+    arrived every worker weighs 1 (a plain majority vote).
 
     See Also
     --------
@@ -429,9 +526,21 @@ class GoldMajorityVote(_VoteCounting):
         "unknown_accuracy": [StrOptions({"mean"}),
                              Interval(Real, 0, 1, closed="both")],
     }
+    _param_names = ("class_prior", "worker_accuracy", "worker_gold_votes",
+                    "default_accuracy")
+    _worker_param_names = ("worker_accuracy", "worker_gold_votes")
+    _worker_stat_keys = ("agreed", "given")
+    _stat_class_axes = {"class_counts": (0,), "agreed": (), "given": (),
+                        _CountWeightedVote._SUM: (),
+                        _CountWeightedVote._COUNT: ()}
+    _vote_weight_param = "worker_accuracy"
 
-    def __init__(self, *, unknown_accuracy="mean", missing_label=-1):
+    def __init__(self, *, unknown_accuracy="mean", store=None, n_worker_slots=None,
+                 allow_new_classes=False, missing_label=-1):
         self.unknown_accuracy = unknown_accuracy
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
     def __sklearn_tags__(self):
@@ -464,30 +573,51 @@ class GoldMajorityVote(_VoteCounting):
             )
         return super().fit(X, y)
 
-    def _learn_workers(self, votes, counts, gold):
-        agreed, given = agreement_counts(votes, gold)
-        answered = given > 0
-        if not answered.any():
+    def _fit_votes(self, votes, gold):
+        if not (votes.weight * (gold[votes.task] >= 0) > 0).any():
             raise ValueError(
                 f"{type(self).__name__} learns worker weights from gold labels, "
                 "but no task with a known gold label in y has a vote: pass gold "
                 "labels in y for tasks that workers answered."
             )
+        posterior = super()._fit_votes(votes, gold)
+        del self._fit_iterations
+        return posterior
+
+    def _reference_stats(self, votes, reference):
+        agreed, given = agreement_counts(votes, reference)
+        return {"class_counts": vote_counts(votes).sum(axis=0), "agreed": agreed,
+                "given": given}
+
+    def _iterate(self, votes, gold, base):
+        return self._reference_stats(votes, gold), 1, True
+
+    @staticmethod
+    def _old_reference(state, old_gold):
+        return old_gold
+
+    @staticmethod
+    def _worker_values(stats, n_classes):
+        agreed, given = stats["agreed"], stats["given"]
+        answered = given > 0
         accuracy = np.divide(agreed, given, out=np.zeros_like(agreed),
                              where=answered)
+        return accuracy, answered
+
+    def _m_step(self, stats):
+        accuracy, answered = self._worker_values(stats, len(stats["class_counts"]))
         if self.unknown_accuracy == "mean":
-            self.default_accuracy_ = float(accuracy[answered].mean())
+            default = self._mean_value(stats, 1.0)
         else:
-            self.default_accuracy_ = float(self.unknown_accuracy)
-        accuracy[~answered] = self.default_accuracy_
-        self.worker_accuracy_ = accuracy
-        self.worker_gold_votes_ = given
+            default = float(self.unknown_accuracy)
+        accuracy[~answered] = default
+        accuracy[-1] = default  # the row of every unseen worker
+        return {**super()._m_step(stats), "worker_accuracy": accuracy,
+                "worker_gold_votes": stats["given"],
+                "default_accuracy": default}
 
-    def _worker_weight(self, votes):
-        return np.append(self.worker_accuracy_, self.default_accuracy_)
 
-
-class IWMV(_VoteCounting):
+class IWMV(_CountWeightedVote):
     """Iterative weighted majority voting (Li & Yu, 2014).
 
     Starts from the majority vote, then alternates two steps until the
@@ -523,7 +653,17 @@ class IWMV(_VoteCounting):
         log-odds weights finite, so it must be positive with
         ``weighting="log_odds"``.
     max_iter : int, default=100
-        Maximum number of weight/label updates.
+        Maximum number of weight/label updates (per batch in
+        ``partial_fit``).
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -553,6 +693,21 @@ class IWMV(_VoteCounting):
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    ``partial_fit`` keeps, per worker, the counts of its votes and of those
+    that agree with the label of their task. A batch re-runs the iteration
+    above on the batch's tasks only (with all their votes so far), starting
+    from their majority vote, with the counts of every other task held
+    fixed; the batch's tasks' old counts (against the labels they had) are
+    replaced by the new ones. On one batch this is ``fit``; over many, a
+    task keeps the label it had when last scored (its votes are re-counted
+    when it comes back), so the result is close to ``fit`` on everything
+    (zheng_product in 10 batches: within 0.002 of its accuracy). Unseen
+    workers get the mean accuracy, kept as a running sum over the workers
+    (approximate after ``allow_new_classes`` grew ``classes_``: the
+    smoothing depends on ``K``).
+
     See Also
     --------
     Wawa : one step of the same idea with the raw agreement as the weight.
@@ -580,13 +735,33 @@ class IWMV(_VoteCounting):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
+    _param_names = ("class_prior", "worker_accuracy", "worker_weight")
+    _worker_param_names = ("worker_accuracy", "worker_weight")
+    _worker_stat_keys = ("agreed", "given")
+    _stat_class_axes = {"class_counts": (0,), "agreed": (), "given": (),
+                        _CountWeightedVote._SUM: (),
+                        _CountWeightedVote._COUNT: ()}
+    _vote_weight_param = "worker_weight"
 
     def __init__(self, *, weighting="log_odds", alpha=1.0, max_iter=100,
+                 store=None, n_worker_slots=None, allow_new_classes=False,
                  missing_label=-1):
         self.weighting = weighting
         self.alpha = alpha
         self.max_iter = max_iter
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.weighting == "log_odds" and self.alpha <= 0:
+            raise ValueError(
+                "IWMV with weighting='log_odds' needs alpha > 0 (a worker who "
+                f"always agrees would get an infinite weight); got alpha="
+                f"{self.alpha}. Use a positive alpha or weighting='linear'."
+            )
 
     def _weights(self, accuracy, n_classes):
         """Vote weight of each accuracy."""
@@ -596,49 +771,54 @@ class IWMV(_VoteCounting):
             return n_classes * accuracy - 1.0
         return np.log((n_classes - 1) * accuracy) - np.log1p(-accuracy)
 
-    def _learn_workers(self, votes, counts, gold):
-        if self.weighting == "log_odds" and self.alpha <= 0:
-            raise ValueError(
-                "IWMV with weighting='log_odds' needs alpha > 0 (a worker who "
-                f"always agrees would get an infinite weight); got alpha="
-                f"{self.alpha}. Use a positive alpha or weighting='linear'."
-            )
+    def _worker_values(self, stats, n_classes):
+        """Smoothed accuracy of each worker row; rows with votes count."""
+        agreed, given = stats["agreed"], stats["given"]
+        total = given + n_classes * self.alpha
+        accuracy = np.divide(agreed + self.alpha, total,
+                             out=np.full_like(agreed, 1.0 / max(n_classes, 1)),
+                             where=total > 0)
+        return accuracy, given > 0
+
+    @staticmethod
+    def _reference_stats(votes, reference):
+        agreed, given = agreement_counts(votes, reference)
+        return {"class_counts": vote_counts(votes).sum(axis=0), "agreed": agreed,
+                "given": given}
+
+    def _iterate(self, votes, gold, base):
         n_classes = votes.n_classes
-        reference = _clamped_argmax(counts, gold)
-        self.converged_ = False
-        n_iter = 0
+        reference = _clamped_argmax(vote_counts(votes), gold)
+        converged, n_iter = False, 0
         while n_iter < self.max_iter:
             n_iter += 1
-            agreed, given = agreement_counts(votes, reference)
-            total = given + n_classes * self.alpha
-            accuracy = np.divide(agreed + self.alpha, total,
-                                 out=np.full_like(agreed, 1.0 / n_classes),
-                                 where=total > 0)
-            weight = self._weights(accuracy, n_classes)
+            stats = self._reference_stats(votes, reference)
+            rows = stats if base is None else {
+                k: base[k] + stats[k] for k in self._worker_stat_keys}
+            weight = self._weights(self._worker_values(rows, n_classes)[0],
+                                   n_classes)
             updated = _clamped_argmax(vote_counts(votes, weight), gold)
             if np.array_equal(updated, reference):
-                self.converged_ = True
+                converged = True
                 break
             reference = updated
-        if not self.converged_:
-            warnings.warn(
-                f"IWMV did not converge in max_iter={self.max_iter} iterations "
-                "(the labels still change); increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        self.n_iter_ = n_iter
-        self.worker_accuracy_ = accuracy
-        self.worker_weight_ = weight
+        return stats, n_iter, converged
 
-    def _worker_weight(self, votes):
-        average = self._weights(np.array([self.worker_accuracy_.mean()]),
-                                votes.n_classes)
-        return np.append(self.worker_weight_, average)
+    def _fit_votes(self, votes, gold):
+        posterior = super()._fit_votes(votes, gold)
+        self._finish_iterations("the labels")
+        return posterior
 
-    def _proba_from_counts(self, counts):
+    def _m_step(self, stats):
+        n_classes = len(stats["class_counts"])
+        accuracy = self._worker_values(stats, n_classes)[0]
+        accuracy[-1] = self._mean_value(stats, 1.0 / max(n_classes, 1))
+        return {**super()._m_step(stats), "worker_accuracy": accuracy,
+                "worker_weight": self._weights(accuracy, n_classes)}
+
+    def _shares(self, counts, class_prior):
         has_votes = np.asarray(np.abs(counts).sum(axis=1) > 0)
-        proba = np.tile(self.class_prior_, (counts.shape[0], 1))
+        proba = np.tile(class_prior, (counts.shape[0], 1))
         proba[has_votes] = softmax(counts[has_votes], axis=1)
         return proba
 
@@ -680,6 +860,15 @@ class TwoThird(_VoteCounting):
         Share of the votes the top label needs.
     min_votes : float, default=2
         Number (total weight) of votes a task needs.
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``, and is the output for tasks without
@@ -705,6 +894,13 @@ class TwoThird(_VoteCounting):
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
 
+    Notes
+    -----
+    The rule reads each task's vote counts only, so ``partial_fit`` is
+    exact: any split of the votes into batches ends where ``fit`` on
+    everything ends; :meth:`consensus` gives ``missing_label`` to the tasks
+    without consensus and says which tasks reached it (``reached``).
+
     References
     ----------
     T. Lefort, B. Charlier, A. Joly, J. Salmon, "Peerannot: classification
@@ -729,9 +925,15 @@ class TwoThird(_VoteCounting):
         "min_votes": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, threshold=2 / 3, min_votes=2, missing_label=-1):
+    _stat_class_axes = {"class_counts": (0,)}
+
+    def __init__(self, *, threshold=2 / 3, min_votes=2, store=None,
+                 n_worker_slots=None, allow_new_classes=False, missing_label=-1):
         self.threshold = threshold
         self.min_votes = min_votes
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
 
     def _accepted(self, counts):
@@ -773,12 +975,41 @@ class TwoThird(_VoteCounting):
         ``predict`` returns these, and ``score`` counts a task without
         consensus as an error (use ``consensus_reached_`` for coverage).
         """
-        counts = vote_counts(votes)
-        labels = self._labels_from_proba(self._proba_from_counts(counts))
-        return _fill_missing(labels, self._accepted(counts), self.missing_label)
+        labels = self._labels_from_proba(self._predict_proba_votes(votes))
+        return _fill_missing(labels, self._accepted(vote_counts(votes)),
+                             self.missing_label)
+
+    def consensus(self, *, refresh=True):
+        """Current consensus of every task seen by ``partial_fit``.
+
+        Parameters
+        ----------
+        refresh : bool, default=True
+            Recompute every task's vote shares from all its votes; with
+            False, each keeps those computed when its last batch arrived.
+
+        Returns
+        -------
+        consensus : Bunch
+            ``task_ids``, ``labels`` (``missing_label`` for the tasks without
+            consensus), ``proba`` (vote shares, columns ``classes_``) and
+            ``reached`` (whether each task reached the consensus or has a
+            gold label), tasks in order of arrival.
+        """
+        result = super().consensus(refresh=refresh)
+        kept = self.store_.all_votes()
+        votes = Votes(lookup(result.task_ids, kept["task"]),
+                      np.zeros(len(kept["label"]), dtype=np.int64),
+                      kept["label"], kept["weight"], task_ids=result.task_ids,
+                      worker_ids=np.array([0]), classes=self.classes_)
+        gold = self.store_.all_tasks()[2]
+        result.reached = self._accepted(vote_counts(votes)) | (gold >= 0)
+        result.labels = _fill_missing(result.labels, result.reached,
+                                      self.missing_label)
+        return result
 
 
-class PlantNet(_VoteCounting):
+class PlantNet(_CountWeightedVote):
     """Pl@ntNet's vote weighting: trust grows with the classes a worker knows.
 
     The label aggregation of the Pl@ntNet citizen-science platform, as in
@@ -822,7 +1053,17 @@ class PlantNet(_VoteCounting):
         Credit of a class identified by a vote on a task the worker did not
         author.
     max_iter : int, default=100
-        Maximum number of updates of ``n_w``.
+        Maximum number of updates of ``n_w`` (per batch in
+        ``partial_fit``).
+    store : None, str or store object, default=None
+        Where ``partial_fit`` keeps its state: None for memory, a MongoDB
+        URI or a :class:`~skcrowd.stores.MongoStore`.
+    n_worker_slots : int, default=None
+        Hash worker ids into this many slots (memory bounded up front for
+        unbounded worker populations); None keeps one slot per worker.
+    allow_new_classes : bool, default=False
+        Let ``partial_fit`` append labels never seen before to ``classes_``
+        instead of raising.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
@@ -857,6 +1098,22 @@ class PlantNet(_VoteCounting):
         Weighted vote shares of each fitted task.
     n_features_in_ : int
         Number of worker columns, when fitted on a wide matrix.
+
+    Notes
+    -----
+    ``n_w`` is a function of additive counts: per worker and class, the
+    number of its votes that agree with their task's label (and of those on
+    valid tasks it authored). ``partial_fit`` keeps these counts and
+    re-runs the updates above on the batch's tasks only (with all their
+    votes so far), the counts of every other task held fixed, replacing the
+    batch's tasks' old counts (against the labels they had) by the new
+    ones. On one batch this is ``fit``; over many, a task keeps the label it
+    had when last scored until it comes back, so the result is close to
+    ``fit`` on everything. Authorship is not kept by the stores, so
+    ``partial_fit`` credits every class with ``vote_credit`` (pass
+    ``authors`` to :meth:`fit`); the per-task validity, confidence and
+    accuracy attributes are set by ``fit`` only. Unseen workers get the mean
+    weight, kept as a running sum over the workers.
 
     References
     ----------
@@ -895,15 +1152,37 @@ class PlantNet(_VoteCounting):
     #: Weight of a worker who identified no class yet (Pl@ntNet's constant).
     BASE_WEIGHT = float(np.log(2.1))
 
+    _param_names = ("class_prior", "worker_n_identified", "worker_weight")
+    _worker_param_names = ("worker_n_identified", "worker_weight")
+    _worker_stat_keys = ("agreed_classes", "authored_classes", "given")
+    _stat_class_axes = {"class_counts": (0,), "agreed_classes": (0,),
+                        "authored_classes": (0,), "given": (),
+                        _CountWeightedVote._SUM: (),
+                        _CountWeightedVote._COUNT: ()}
+    _vote_weight_param = "worker_weight"
+
     def __init__(self, *, alpha=0.5, beta=0.2, theta_conf=2.0, theta_acc=0.7,
-                 vote_credit=0.1, max_iter=100, missing_label=-1):
+                 vote_credit=0.1, max_iter=100, store=None, n_worker_slots=None,
+                 allow_new_classes=False, missing_label=-1):
         self.alpha = alpha
         self.beta = beta
         self.theta_conf = theta_conf
         self.theta_acc = theta_acc
         self.vote_credit = vote_credit
         self.max_iter = max_iter
+        self.store = store
+        self.n_worker_slots = n_worker_slots
+        self.allow_new_classes = allow_new_classes
         self.missing_label = missing_label
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.alpha < self.beta:
+            raise ValueError(
+                "PlantNet needs alpha >= beta so that a worker's weight grows "
+                f"with the classes it identified; got alpha={self.alpha} and "
+                f"beta={self.beta}."
+            )
 
     def fit(self, X, y=None, *, authors=None):
         """Learn the worker weights and the weighted votes.
@@ -926,12 +1205,6 @@ class PlantNet(_VoteCounting):
         self : object
             The fitted aggregator.
         """
-        if self.alpha < self.beta:
-            raise ValueError(
-                "PlantNet needs alpha >= beta so that a worker's weight grows "
-                f"with the classes it identified; got alpha={self.alpha} and "
-                f"beta={self.beta}."
-            )
         self._authors = authors
         try:
             return super().fit(X, y)
@@ -961,52 +1234,77 @@ class PlantNet(_VoteCounting):
         return (n_identified ** self.alpha - n_identified ** self.beta
                 + self.BASE_WEIGHT)
 
-    def _n_identified(self, votes, labels, valid, author):
-        """Credited number of distinct classes each worker identified."""
-        agree = votes.label == labels[votes.task]
-        authored = agree & valid[votes.task] & (author[votes.task] == votes.worker)
-        pair = votes.worker.astype(np.int64) * votes.n_classes + votes.label
-        n_authored = np.bincount(np.unique(pair[authored]) // votes.n_classes,
-                                 minlength=votes.n_workers)
-        n_agreed = np.bincount(np.unique(pair[agree]) // votes.n_classes,
-                               minlength=votes.n_workers)
+    def _n_identified(self, stats):
+        """Credited number of distinct classes of each worker row."""
+        n_authored = (stats["authored_classes"] > 0).sum(axis=1)
+        n_agreed = (stats["agreed_classes"] > 0).sum(axis=1)
         return n_authored + np.round(self.vote_credit * (n_agreed - n_authored))
 
-    def _learn_workers(self, votes, counts, gold):
+    def _worker_values(self, stats, n_classes):
+        """Vote weight of each worker row; rows with votes count."""
+        return self._weight_of(self._n_identified(stats)), stats["given"] > 0
+
+    @staticmethod
+    def _reference_stats(votes, reference, valid=None, author=None):
+        """Per worker and class, its votes that agree with the task's label
+        (and those on valid tasks it authored), as counts of votes."""
+        n_workers, n_classes = votes.n_workers, votes.n_classes
+        agree = (votes.label == reference[votes.task]) & (reference[votes.task] >= 0)
+        pair = votes.worker.astype(np.int64) * n_classes + votes.label
+        size = n_workers * n_classes
+        agreed = np.bincount(pair[agree], minlength=size).reshape(n_workers, -1)
+        if author is None:
+            authored = np.zeros_like(agreed)
+        else:
+            mine = agree & valid[votes.task] & (author[votes.task] == votes.worker)
+            authored = np.bincount(pair[mine], minlength=size).reshape(n_workers, -1)
+        return {"class_counts": vote_counts(votes).sum(axis=0),
+                "agreed_classes": agreed.astype(np.float64),
+                "authored_classes": authored.astype(np.float64),
+                "given": np.bincount(votes.worker, minlength=n_workers).astype(
+                    np.float64)}
+
+    def _scores(self, votes, weight, gold):
+        """Labels, confidence, accuracy and validity of weighted votes."""
+        scores = vote_counts(votes, weight)
+        labels = _clamped_argmax(scores, gold)
+        confidence = scores[np.arange(votes.n_tasks), labels]
+        total = scores.sum(axis=1)
+        accuracy = np.divide(confidence, total, out=np.zeros_like(total),
+                             where=total > 0)
+        valid = ((confidence > self.theta_conf) & (accuracy > self.theta_acc)
+                 | (gold >= 0))
+        return labels, confidence, accuracy, valid
+
+    def _iterate(self, votes, gold, base):
         author = self._author_codes(votes)
-        n_identified = np.zeros(votes.n_workers)
-        self.converged_ = False
-        n_iter = 0
+        n_identified = (np.zeros(votes.n_workers) if base is None
+                        else self._n_identified(base))
+        converged, n_iter = False, 0
         while n_iter < self.max_iter:
             n_iter += 1
-            weight = self._weight_of(n_identified)
-            scores = vote_counts(votes, weight)
-            labels = _clamped_argmax(scores, gold)
-            confidence = scores[np.arange(votes.n_tasks), labels]
-            total = scores.sum(axis=1)
-            accuracy = np.divide(confidence, total, out=np.zeros_like(total),
-                                 where=total > 0)
-            valid = ((confidence > self.theta_conf) & (accuracy > self.theta_acc)
-                     | (gold >= 0))
-            updated = self._n_identified(votes, labels, valid, author)
+            labels, _, _, valid = self._scores(
+                votes, self._weight_of(n_identified), gold)
+            stats = self._reference_stats(votes, labels, valid, author)
+            rows = stats if base is None else {
+                k: base[k] + stats[k] for k in self._worker_stat_keys}
+            updated = self._n_identified(rows)
             if np.array_equal(updated, n_identified):
-                self.converged_ = True
+                converged = True
                 break
             n_identified = updated
-        if not self.converged_:
-            warnings.warn(
-                f"PlantNet did not converge in max_iter={self.max_iter} "
-                "iterations (the identified-class counts still change); "
-                "increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-        self.n_iter_ = n_iter
-        self.worker_n_identified_ = n_identified
-        self.worker_weight_ = weight
-        self.consensus_valid_ = valid
-        self.consensus_confidence_ = confidence
-        self.consensus_accuracy_ = accuracy
+        return stats, n_iter, converged
 
-    def _worker_weight(self, votes):
-        return np.append(self.worker_weight_, self.worker_weight_.mean())
+    def _fit_votes(self, votes, gold):
+        posterior = super()._fit_votes(votes, gold)
+        self._finish_iterations("the identified-class counts")
+        _, self.consensus_confidence_, self.consensus_accuracy_, \
+            self.consensus_valid_ = self._scores(votes, self.worker_weight_, gold)
+        return posterior
+
+    def _m_step(self, stats):
+        weight, _ = self._worker_values(stats, len(stats["class_counts"]))
+        weight[-1] = self._mean_value(stats, self.BASE_WEIGHT)
+        return {**super()._m_step(stats),
+                "worker_n_identified": self._n_identified(stats).astype(float),
+                "worker_weight": weight}

@@ -10,11 +10,14 @@ only by the online driver (:mod:`skcrowd._online`):
 ``is_applied(batch_id)``
     whether that batch was applied already;
 ``task_state(task_ids)``
-    the kept votes, gold labels and posteriors of those tasks;
+    the kept votes, gold labels and posteriors of those tasks (the votes as
+    ``task`` and ``worker`` ids, ``label`` codes, ``weight``, and optionally
+    ``index``, the position of each vote's task in ``task_ids``);
 ``worker_stats(worker_ids, keys)``
     the (unscaled) per-worker statistics of those workers;
 ``commit(batch)``
-    apply one batch completely, or not at all;
+    apply one batch completely, or not at all (its new votes come coded:
+    ``task_code`` into ``task_ids``, ``worker_code`` into ``worker_ids``);
 ``all_votes()``, ``all_worker_stats(keys)``, ``all_tasks()``
     everything, for reading the consensus and the fitted parameters;
 ``drop()``

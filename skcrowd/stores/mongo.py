@@ -25,8 +25,11 @@ another. Every document holds plain numbers, strings and lists of them:
     Without transactions it also holds the batch's writes until they are
     all applied (the write-ahead record).
 
-Indexes: ``_id`` (unique) everywhere, and ``o`` on workers and tasks (reading
-everything in arrival order).
+Indexes: ``_id`` (unique) only. A batch finds and writes documents by
+``_id``; reading everything (the consensus, the fitted parameters) sorts by
+``o`` in the client. A secondary index on ``o`` would be maintained by every
+insert and update of a batch (it doubled their cost on the test server) for
+the benefit of the rare full reads.
 """
 
 import math
@@ -347,8 +350,6 @@ class MongoStore:
                     f"transactions=True but the server at {_hosts(self.uri)} does "
                     "not support transactions (not a replica set); use 'auto'."
                 )
-            db[self._name("tasks")].create_index("o")
-            db[self._name("workers")].create_index("o")
             self._use_txn = supported and self.transactions is not False
         return db
 
@@ -450,7 +451,7 @@ class MongoStore:
         known = np.zeros(len(ids), dtype=bool)
         gold = np.full(len(ids), -1, dtype=np.int64)
         posterior = np.zeros((len(ids), n_classes))
-        tasks, workers, labels, weights = [], [], [], []
+        tasks, index, workers, labels, weights = [], [], [], [], []
         for i, task in enumerate(ids):
             doc = found.get(task)
             if doc is None:
@@ -461,10 +462,12 @@ class MongoStore:
             posterior[i, : len(row)] = row[:n_classes]
             voters = doc.get("w") or []
             tasks.extend([task] * len(voters))
+            index.extend([i] * len(voters))
             workers.extend(voters)
             labels.extend(doc.get("l") or [])
             weights.extend(doc.get("x") or [])
         votes = {"task": _object_array(tasks), "worker": _object_array(workers),
+                 "index": np.asarray(index, dtype=np.int64),  # into task_ids
                  "label": np.asarray(labels, dtype=np.int64),
                  "weight": np.asarray(weights, dtype=np.float64)}
         return {"known": known, "votes": votes, "gold": gold,
@@ -506,7 +509,8 @@ class MongoStore:
     def _all_tasks(self):
         self._meta()
         n_classes = self._n_classes()
-        docs = list(self._coll("tasks").find({}, {"p": 1, "g": 1}).sort("o", 1))
+        docs = _in_arrival_order(self._coll("tasks").find({}, {"p": 1, "g": 1,
+                                                                "o": 1}))
         posterior = np.zeros((len(docs), n_classes))
         for i, doc in enumerate(docs):
             row = doc.get("p") or []
@@ -520,7 +524,8 @@ class MongoStore:
 
     def _all_votes(self):
         tasks, workers, labels, weights = [], [], [], []
-        cursor = self._coll("tasks").find({}, {"w": 1, "l": 1, "x": 1}).sort("o", 1)
+        cursor = _in_arrival_order(self._coll("tasks").find(
+            {}, {"w": 1, "l": 1, "x": 1, "o": 1}))
         for doc in cursor:
             voters = doc.get("w") or []
             tasks.extend([doc["_id"]] * len(voters))
@@ -537,7 +542,7 @@ class MongoStore:
 
     def _all_worker_stats(self, keys):
         self._meta()
-        docs = list(self._coll("workers").find({}, {"s": 1}).sort("o", 1))
+        docs = _in_arrival_order(self._coll("workers").find({}, {"s": 1, "o": 1}))
         return (_object_array([doc["_id"] for doc in docs]),
                 self._stat_arrays(docs, keys))
 
@@ -572,31 +577,19 @@ class MongoStore:
     @staticmethod
     def _prepare(batch):
         """The batch's ids and values as plain Python, votes grouped by task."""
-        from .._votes import lookup
-
         meta = _plain_tree(batch["meta"])
         delta = _plain_tree(batch["meta_delta"])
         task_ids = _ids(batch["task_ids"])
-        new = batch["new_votes"]
+        worker_ids = _ids(batch["worker_ids"])
+        new = batch["new_votes"]  # coded in task_ids and worker_ids
         n_tasks = len(task_ids)
-        vote_task = lookup(_object_array(task_ids), _object_array(_ids(new["task"])))
+        vote_task = np.asarray(new["task_code"], dtype=np.int64)
         order = np.argsort(vote_task, kind="stable")
         bounds = np.searchsorted(vote_task[order], np.arange(n_tasks + 1)).tolist()
-        vote_worker = _ids(np.asarray(new["worker"], dtype=object)[order])
+        vote_worker = _object_array(worker_ids)[
+            np.asarray(new["worker_code"], dtype=np.int64)[order]].tolist()
         vote_label = np.asarray(new["label"], dtype=np.int64)[order].tolist()
         vote_weight = np.asarray(new["weight"], dtype=float)[order].tolist()
-
-        worker_ids = _ids(batch["worker_ids"])
-        n_workers = len(worker_ids)
-        # arrival order of new workers: first appearance among the new votes,
-        # then the batch's order (as the in-memory store numbers them)
-        first = np.full(n_workers, len(vote_worker), dtype=np.int64)
-        if len(vote_worker):
-            codes = lookup(_object_array(worker_ids),
-                           _object_array(_ids(new["worker"])))
-            np.minimum.at(first, codes, np.arange(len(codes)))
-        rank = np.empty(n_workers, dtype=np.int64)
-        rank[np.lexsort((np.arange(n_workers), first))] = np.arange(n_workers)
         return {
             "bid": str(batch["batch_id"]),
             "meta": meta,
@@ -609,7 +602,9 @@ class MongoStore:
             "votes": [(vote_worker[lo:hi], vote_label[lo:hi], vote_weight[lo:hi])
                       for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
             "worker_ids": worker_ids,
-            "rank": rank.tolist(),
+            # new workers are numbered in the order of worker_ids, as the
+            # in-memory store numbers them
+            "rank": list(range(len(worker_ids))),
             "worker_delta": {k: np.asarray(v, dtype=float)
                              for k, v in batch["worker_delta"].items()},
         }
@@ -866,6 +861,13 @@ class MongoStore:
                                           {"$set": plan["fields"]})
         self._coll("batches").update_one(
             {"_id": batch_id}, {"$set": {"state": "done"}, "$unset": {"plan": ""}})
+
+
+def _in_arrival_order(cursor):
+    """The documents of a cursor sorted by their arrival index ``o``."""
+    docs = list(cursor)
+    docs.sort(key=lambda doc: doc.get("o", 0))
+    return docs
 
 
 def _hosts(uri):
