@@ -6,7 +6,9 @@ partials are added in chunk order: results are bitwise identical whatever
 ``n_jobs`` is.
 """
 
+import bisect
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -102,25 +104,46 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
     clamp = clamp if clamp is not None and np.any(clamp >= 0) else None
     posterior = np.empty((votes.n_tasks, n_states))
     chunks = chunks_of(votes, n_rows * n_states)
+    partials = partial_buffers(len(chunks), (n_rows, n_states)) if accumulate else None
+    state_counts = np.zeros((len(chunks), n_states))
+    log_likelihoods = np.zeros(len(chunks))
 
     def run(start, stop):
-        stats = np.zeros((n_rows, n_states)) if accumulate else None
-        state_counts = np.zeros(n_states)
-        log_likelihood = table_posterior_pass(
-            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
-            group_size, start, stop, posterior, stats, state_counts)
-        return stats, state_counts, log_likelihood
-
-    parts = map_chunks(run, chunks, n_jobs)
-    stats, state_counts, log_likelihood = parts[0]
-    for more_stats, more_counts, more_log_likelihood in parts[1:]:
+        c = bisect.bisect_left(starts, start)
+        stats = None
         if accumulate:
-            stats += more_stats
-        state_counts += more_counts
-        log_likelihood += more_log_likelihood
-    if not accumulate:
-        stats = np.zeros((1, n_states))
+            stats = partials[c]
+            stats.fill(0.0)
+        log_likelihoods[c] = table_posterior_pass(
+            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
+            group_size, start, stop, posterior, stats, state_counts[c])
+
+    starts = [start for start, _ in chunks]
+    map_chunks(run, chunks, n_jobs)
+    # partials added in chunk order: the same sums whatever the thread count
+    stats = partials.sum(axis=0) if accumulate else np.zeros((1, n_states))
+    state_counts = state_counts.sum(axis=0)
+    log_likelihood = float(np.add.reduce(log_likelihoods))
     return posterior, stats, state_counts, log_likelihood
+
+
+_thread_local = threading.local()
+# partial-statistics buffers up to this size are kept for the next call of
+# the same thread (an EM loop calls with the same shapes every iteration)
+KEEP_BUFFER_BYTES = 32 * 2**20
+
+
+def partial_buffers(n_chunks, shape):
+    """An uninitialised (n_chunks, *shape) float array for per-chunk partial
+    statistics, reused from the calling thread's previous call when the
+    shape is the same (no fresh pages to fault in at every EM iteration)."""
+    size = n_chunks * int(np.prod(shape)) * 8
+    kept = getattr(_thread_local, "partials", None)
+    if kept is not None and kept.shape == (n_chunks, *shape):
+        return kept
+    buffers = np.empty((n_chunks, *shape))
+    _thread_local.partials = buffers if size <= KEEP_BUFFER_BYTES else None
+    return buffers
 
 
 def chunks_of(votes, stats_size=0):
