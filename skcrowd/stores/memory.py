@@ -18,8 +18,12 @@ class _Growing:
 
     def resize(self, size):
         if size > len(self.data):
-            grown = np.full((max(size, 2 * len(self.data)), *self.data.shape[1:]),
-                            self.fill, dtype=self.data.dtype)
+            shape = (max(size, 2 * len(self.data)), *self.data.shape[1:])
+            if self.fill == 0:  # calloc: pages are zeroed when first touched
+                grown = np.zeros(shape, dtype=self.data.dtype)
+            else:
+                grown = np.empty(shape, dtype=self.data.dtype)
+                grown[self.size:] = self.fill
             grown[: self.size] = self.data[: self.size]
             self.data = grown
         self.size = max(self.size, size)
@@ -305,7 +309,7 @@ class MemoryStore:
         self._votes = {"task": _Growing((), np.int64),
                        "worker": _Growing((), np.int64),
                        "label": _Growing((), np.int32), "weight": _Growing(())}
-        self._previous = _Growing((), np.int64, fill=-1)  # per vote
+        self._previous = _Growing((), np.int64)  # per vote, set by _link
         self._last = _Growing((), np.int64, fill=-1)  # per task
         self._touched = _Growing((), np.int64)  # per task: step of last update
         self._posterior = None
@@ -434,7 +438,7 @@ class MemoryStore:
         self._votes["task"].data[: len(alive)] = vote_task[alive]
         self._last = _Growing((), np.int64, fill=-1)
         self._last.resize(len(kept))
-        self._previous = _Growing((), np.int64, fill=-1)
+        self._previous = _Growing((), np.int64)
         self._previous.resize(len(alive))
         _link(self._last.data, self._previous.data, self._votes["task"].view(), 0)
 
