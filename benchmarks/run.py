@@ -1,6 +1,6 @@
 """skcrowd's speed and memory, beside its peers, in one command.
 
-    python benchmarks/run.py              # everything (< 30 minutes on 2 cores)
+    python benchmarks/run.py              # everything (about 50 minutes on 2 cores)
     python benchmarks/run.py --quick      # a few minutes: small peer runs
     python benchmarks/run.py --no-peers   # skcrowd only (no crowd-kit)
     python benchmarks/run.py --json results.json --only dawid_skene_1m floor
@@ -834,7 +834,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", metavar="FIGURE",
                     help="run only these figures (see --list)")
     ap.add_argument("--list", action="store_true", help="list the figures")
-    ap.add_argument("--budget-minutes", type=float, default=28.0,
+    ap.add_argument("--budget-minutes", type=float, default=50.0,
                     help="wall-clock budget; slow peer runs get shorter "
                          "timeouts as it runs out (default 28)")
     args = ap.parse_args(argv)
