@@ -13,6 +13,7 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Mapping
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -313,7 +314,8 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         Parameters
         ----------
         X : Votes, array-like, DataFrame, dict or sparse.COO
-            The votes.
+            The votes (or a Dask collection of them, see
+            :mod:`skcrowd.distributed`: tasks in order of first appearance).
         y : array-like of shape (n_tasks,) or dict
             Gold labels, as in :meth:`fit`.
 
@@ -322,11 +324,22 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
         accuracy : float
         """
         check_is_fitted(self)
-        votes = self._coded_votes(X)
+        if _is_dask_collection(X):  # predict on the cluster, score here
+            from .distributed import predict
+
+            predicted = predict(self, X).compute()
+            task_ids = (np.asarray(predicted.index) if hasattr(predicted, "index")
+                        else np.arange(len(predicted)))
+            votes = SimpleNamespace(task_ids=task_ids, n_tasks=len(task_ids))
+            predicted = np.asarray(predicted)
+        else:
+            votes = self._coded_votes(X)
+            predicted = None
         labels, known = self._gold_labels(y, votes)
         if not known.any():
             raise ValueError("y holds no known gold label to score against.")
-        predicted = self._predict_labels(votes)
+        if predicted is None:
+            predicted = self._predict_labels(votes)
         return float(np.mean(predicted[known] == labels))
 
     # ------------------------------------------------------------------

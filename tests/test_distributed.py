@@ -148,6 +148,16 @@ def test_predict_on_dask_collection(client, crowd):
     np.testing.assert_array_equal(labels.compute().to_numpy(), model.predict(new))
 
 
+def test_score_on_dask_collection(client, crowd):
+    frame, ddf = crowd
+    model = DawidSkene(max_iter=10, tol=0).fit(frame)
+    tasks = pd.unique(frame["task"])
+    gold = {task: i % 3 for i, task in enumerate(tasks[:50])}  # partial gold
+    assert model.score(ddf, gold) == pytest.approx(model.score(frame, gold))
+    aligned = [gold.get(task) for task in tasks]
+    assert model.score(ddf, aligned) == pytest.approx(model.score(frame, aligned))
+
+
 def test_gold_labels(client, crowd):
     frame, ddf = crowd
     gold = {frame["task"].iloc[0]: 2, frame["task"].iloc[5]: 0}
