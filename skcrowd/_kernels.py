@@ -456,3 +456,35 @@ def dense_factorize(values, low, span, sort):
             codes[j] = rank[codes[j]]
         uniques = uniques[order]
     return codes, uniques
+
+
+@njit(cache=True, nogil=True)
+def weighted_label_counts(task, worker, label, weight, worker_weight, n_tasks,
+                          n_classes):
+    """``counts[task_v, label_v] += weight_v * worker_weight[worker_v]`` over
+    the votes (``worker_weight`` may be None: 1 for every worker), in vote
+    order, as ``np.bincount`` adds."""
+    counts = np.zeros((n_tasks, n_classes))
+    for v in range(task.shape[0]):
+        w = weight[v]
+        if worker_weight is not None:
+            w = w * worker_weight[worker[v]]
+        counts[task[v], label[v]] += w
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def agreement_pass(task, worker, label, weight, reference, mask, n_workers):
+    """Per worker: the vote weight on tasks with a reference (``reference >=
+    0``, and ``mask`` true unless it is None), and the part of it that agrees
+    with the reference."""
+    agreed = np.zeros(n_workers)
+    given = np.zeros(n_workers)
+    for v in range(task.shape[0]):
+        ref = reference[task[v]]
+        if ref < 0 or (mask is not None and not mask[task[v]]):
+            continue
+        given[worker[v]] += weight[v]
+        if label[v] == ref:
+            agreed[worker[v]] += weight[v]
+    return agreed, given

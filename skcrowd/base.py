@@ -44,12 +44,13 @@ def vote_counts(votes, worker_weight=None):
     ``worker_weight`` (one weight per worker code) multiplies each vote's own
     weight; it is how weighted majority votes are computed.
     """
-    weight = votes.weight
+    from ._kernels import weighted_label_counts
+
     if worker_weight is not None:
-        weight = weight * worker_weight[votes.worker]
-    flat = votes.task.astype(np.int64) * votes.n_classes + votes.label
-    counts = np.bincount(flat, weight, minlength=votes.n_tasks * votes.n_classes)
-    return counts.reshape(votes.n_tasks, votes.n_classes)
+        worker_weight = np.asarray(worker_weight, dtype=np.float64)
+    return weighted_label_counts(votes.task, votes.worker, votes.label,
+                                 votes.weight, worker_weight, votes.n_tasks,
+                                 votes.n_classes)
 
 
 def normalize_rows(scores, fallback):

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._kernels import agreement_pass
 from .._online import with_pool
 from .._votes import Votes, lookup
 from ..base import BaseAggregator, normalize_rows, vote_counts
@@ -337,14 +338,10 @@ def agreement_counts(votes, reference, mask=None):
     count to some tasks. Returns ``(agreed, given)``, two arrays of shape
     (n_workers,).
     """
-    keep = reference[votes.task] >= 0
-    if mask is not None:
-        keep &= mask[votes.task]
-    weight = votes.weight * keep
-    agree = weight * (votes.label == reference[votes.task])
-    given = np.bincount(votes.worker, weight, minlength=votes.n_workers)
-    agreed = np.bincount(votes.worker, agree, minlength=votes.n_workers)
-    return agreed, given
+    return agreement_pass(votes.task, votes.worker, votes.label, votes.weight,
+                          np.asarray(reference),
+                          None if mask is None else np.asarray(mask, dtype=bool),
+                          votes.n_workers)
 
 
 def _clamped_argmax(scores, gold):
