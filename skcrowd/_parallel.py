@@ -7,6 +7,7 @@ partials are added in chunk order: results are bitwise identical whatever
 """
 
 import bisect
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 # A chunk holds at least this many votes, and there are at most MAX_CHUNKS.
-MIN_CHUNK_VOTES = 65_536
+MIN_CHUNK_VOTES = 16_384
 MAX_CHUNKS = 8
 # Per-chunk statistics buffers may use at most this many bytes in all.
 CHUNK_BUFFER_BYTES = 256 * 2**20
 
 _executor = None
+_CPU_COUNT = os.cpu_count() or 1
 
 
 def effective_n_jobs(n_jobs):
@@ -36,7 +38,7 @@ def effective_n_jobs(n_jobs):
 
         n_jobs = get_active_backend()[1]
         if n_jobs is None:
-            return os.cpu_count() or 1
+            return _CPU_COUNT
     if n_jobs == 0:
         raise ValueError(
             "n_jobs == 0 has no meaning; use None or -1 for every core, or a "
@@ -70,17 +72,34 @@ def map_chunks(func, chunks, n_jobs=None):
     """``[func(start, stop) for (start, stop) in chunks]``, in threads.
 
     ``func`` must release the GIL (a ``nogil`` numba kernel) to run in
-    parallel. Results come back in chunk order.
+    parallel. The calling thread and ``n_threads - 1`` pool threads take the
+    chunks in turn from a shared counter (one wake-up per helper thread, not
+    per chunk; a slow chunk does not hold the others back). Results come
+    back in chunk order.
     """
     threads = min(effective_n_jobs(n_jobs), len(chunks))
     if threads <= 1:
         return [func(start, stop) for start, stop in chunks]
     global _executor
-    if _executor is None or _executor._max_workers < threads:
-        _executor = ThreadPoolExecutor(max_workers=max(threads, os.cpu_count() or 1),
+    if _executor is None or _executor._max_workers < threads - 1:
+        _executor = ThreadPoolExecutor(max_workers=max(threads, _CPU_COUNT),
                                        thread_name_prefix="skcrowd")
-    futures = [_executor.submit(func, start, stop) for start, stop in chunks]
-    return [future.result() for future in futures]
+    results = [None] * len(chunks)
+    turn = itertools.count()  # next() is atomic under the GIL
+
+    def drain():
+        for c in iter(turn.__next__, None):
+            if c >= len(chunks):
+                return
+            results[c] = func(*chunks[c])
+
+    helpers = [_executor.submit(drain) for _ in range(threads - 1)]
+    try:
+        drain()
+    finally:  # the helpers write into shared buffers: wait for them first
+        for helper in helpers:
+            helper.result()
+    return results
 
 
 def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,

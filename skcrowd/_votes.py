@@ -309,9 +309,11 @@ class Votes:
         It is the row that a vote reads in a (worker, label) x class table.
         """
         if getattr(self, "_worker_label", None) is None:
-            index = self.worker.astype(np.int64) * self.n_classes + self.label
-            if self.n_workers * self.n_classes < 2**31:  # half the bandwidth
-                index = index.astype(np.int32)
+            # int32 when it fits: half the bandwidth, and no int64 temporary
+            wide = self.n_workers * self.n_classes >= 2**31
+            index = self.worker.astype(np.int64 if wide else np.int32)
+            index *= self.n_classes
+            index += self.label
             self._worker_label = index
         return self._worker_label
 
