@@ -14,7 +14,7 @@ Figures (issue 4, "Speed it must reach"):
     through ``partial_fit``, best of 3 (target >= 1M votes/s, issue 7's
     ambition 5M), by the wall clock and per CPU second of this process (the
     second does not move with the machine's load), with the defaults (the
-    first batch is fit to convergence, later ones take up to 3 stepwise-EM
+    first batch is fit to convergence, later ones take up to 2 stepwise-EM
     iterations) and with ``max_iter=1`` (one E-step per batch, classic
     stepwise EM), and the accuracy reached against ``fit`` on everything.
 ``mongodb``

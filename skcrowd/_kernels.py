@@ -157,47 +157,50 @@ def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, cla
     flat = posterior.reshape(-1)
     tops = np.empty(TASK_BLOCK)
     log_likelihood = 0.0
+    # loops run over slices from 0, which lets LLVM drop numba's wraparound
+    # of negative indices (and vectorise the exp loop)
     for block in range(start, stop, TASK_BLOCK):
         end = min(block + TASK_BLOCK, stop)
+        scores = posterior[block:end]
         # log-scores, shifted by their maximum
-        for i in range(block, end):
-            _gather_rows(token, i, task_ptr, row, weight, log_table, log_prior,
-                         posterior)
-            keep = -1 if clamp is None else clamp[i]
+        for b in range(scores.shape[0]):
+            _gather_rows(token, block + b, task_ptr, row, weight, log_table,
+                         log_prior, posterior)
+            keep = -1 if clamp is None else clamp[block + b]
             if keep >= 0:
                 for k in range(n):
                     if k // group_size != keep:
-                        posterior[i, k] = -np.inf
-            top = -np.inf
+                        scores[b, k] = -np.inf
+            top = scores[b, 0]
+            for k in range(1, n):
+                top = max(top, scores[b, k])
+            tops[b] = top
             for k in range(n):
-                top = max(top, posterior[i, k])
-            tops[i - block] = top
-            for k in range(n):
-                posterior[i, k] -= top
-        # one flat loop of exp over the block: SIMD (a loop from 0 over a
-        # slice, which lets LLVM drop the negative-index wraparound)
-        scores = flat[block * n:end * n]
-        for j in range(scores.shape[0]):
-            scores[j] = _exp(scores[j])
+                scores[b, k] -= top
+        # one flat loop of exp over the block: SIMD
+        exps = flat[block * n:end * n]
+        for j in range(exps.shape[0]):
+            exps[j] = _exp(exps[j])
         # normalise; the log-normalisers as few logs of products (each
         # total is in [1, n])
         product = 1.0
-        for i in range(block, end):
+        for b in range(scores.shape[0]):
             total = 0.0
             for k in range(n):
-                total += posterior[i, k]
+                total += scores[b, k]
             if product > 1e250:
                 log_likelihood += np.log(product)
                 product = 1.0
             product *= total
-            log_likelihood += tops[i - block]
+            log_likelihood += tops[b]
             inverse = 1.0 / total
             for k in range(n):
-                posterior[i, k] *= inverse
+                scores[b, k] *= inverse
             if stats is not None:
                 for k in range(n):
-                    state_counts[k] += posterior[i, k]
-                _scatter_rows(token, i, task_ptr, row, weight, posterior, stats)
+                    state_counts[k] += scores[b, k]
+                _scatter_rows(token, block + b, task_ptr, row, weight, posterior,
+                              stats)
         log_likelihood += np.log(product)
     return log_likelihood
 
@@ -369,6 +372,22 @@ def _digamma(x):
     series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (
         1.0 / 240 - f / 132.0))))
     return result + np.log(x) - 0.5 / x - series
+
+
+@njit(cache=True, nogil=True)
+def smoothed_rows(counts, alpha, out):
+    """``out[w, s] = (counts[w, s] + alpha) / sum(counts[w, s] + alpha)``: the
+    Dirichlet MAP rows of confusion counts, in one pass over an array of any
+    strides (NumPy's reduction over the short last axis of a transposed view
+    is ten times slower)."""
+    n_rows, n_states, n_labels = counts.shape
+    for w in range(n_rows):
+        for s in range(n_states):
+            total = 0.0
+            for k in range(n_labels):
+                total += counts[w, s, k] + alpha
+            for k in range(n_labels):
+                out[w, s, k] = (counts[w, s, k] + alpha) / total
 
 
 @njit(cache=True, nogil=True)

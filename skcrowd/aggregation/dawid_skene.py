@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import softmax, xlogy
 from sklearn.utils._param_validation import Interval
 
-from .._kernels import row_stats_pass, width_token
+from .._kernels import row_stats_pass, smoothed_rows, width_token
 from .._parallel import table_e_step
 from ..base import BaseEM
 
@@ -25,10 +25,15 @@ __all__ = [
 ]
 
 
-def _smoothed_share(counts, alpha, axis=-1):
-    """(counts + alpha) normalised along ``axis``: a Dirichlet MAP estimate."""
+def _smoothed_share(counts, alpha):
+    """(counts + alpha) normalised along the last axis: a Dirichlet MAP
+    estimate."""
+    if counts.ndim == 3:
+        share = np.empty(counts.shape)
+        smoothed_rows(counts, float(alpha), share)
+        return share
     counts = counts + alpha
-    return counts / counts.sum(axis=axis, keepdims=True)
+    return counts / counts.sum(axis=-1, keepdims=True)
 
 
 def _beta_accuracy(correct, answered, alpha):
