@@ -29,7 +29,9 @@ def effective_n_jobs(n_jobs):
 
     ``None`` means every core (the kernels are threads over shared arrays,
     like the OpenMP loops of scikit-learn's HistGradientBoosting), unless a
-    ``joblib.parallel_config(n_jobs=...)`` context sets another number;
+    ``joblib.parallel_config(n_jobs=...)`` context sets another number or,
+    as for those OpenMP loops, the ``OMP_NUM_THREADS`` environment variable
+    does (Dask's workers set it to 1: their tasks run side by side);
     negative values count back from the number of cores as in joblib (-1:
     all, -2: all but one). Zero is an error.
     """
@@ -38,7 +40,7 @@ def effective_n_jobs(n_jobs):
 
         n_jobs = get_active_backend()[1]
         if n_jobs is None:
-            return _CPU_COUNT
+            return _omp_num_threads() or _CPU_COUNT
     if n_jobs == 0:
         raise ValueError(
             "n_jobs == 0 has no meaning; use None or -1 for every core, or a "
@@ -47,6 +49,16 @@ def effective_n_jobs(n_jobs):
     import joblib
 
     return max(int(joblib.effective_n_jobs(n_jobs)), 1)
+
+
+def _omp_num_threads():
+    """``OMP_NUM_THREADS`` as a positive int (its first entry), else None."""
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    try:
+        threads = int(value)
+    except ValueError:
+        return None
+    return min(threads, _CPU_COUNT) if threads > 0 else None
 
 
 def task_chunks(task_ptr, stats_size=0):

@@ -154,3 +154,20 @@ def test_n_jobs_none_follows_joblib_parallel_config():
     assert _parallel.effective_n_jobs(1) == 1
     with pytest.raises(ValueError, match="n_jobs == 0"):
         _parallel.effective_n_jobs(0)
+
+
+def test_n_jobs_none_follows_omp_num_threads(monkeypatch):
+    monkeypatch.setattr(_parallel, "_CPU_COUNT", 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert _parallel.effective_n_jobs(None) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as in a Dask worker
+    assert _parallel.effective_n_jobs(None) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")  # nested levels: the first
+    assert _parallel.effective_n_jobs(None) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "64")  # never more than the cores
+    assert _parallel.effective_n_jobs(None) == 4
+    for meaningless in ("", "0", "many"):
+        monkeypatch.setenv("OMP_NUM_THREADS", meaningless)
+        assert _parallel.effective_n_jobs(None) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _parallel.effective_n_jobs(2) == 2  # an explicit n_jobs wins

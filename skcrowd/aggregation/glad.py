@@ -117,9 +117,10 @@ class GLAD(BaseEM):
         Let ``partial_fit`` append labels never seen before to ``classes_``
         instead of raising.
     n_jobs : int, default=None
-        Threads of the E-step: None or -1 use every core (unless a
-        ``joblib.parallel_config(n_jobs=...)`` context says otherwise), -2
-        all but one. The result is the same, bit for bit, for any value.
+        Threads of the E-step: None uses every core unless a
+        ``joblib.parallel_config(n_jobs=...)`` context or ``OMP_NUM_THREADS``
+        says otherwise, -1 every core, -2 all but one. The result is the
+        same, bit for bit, for any value.
     missing_label : scalar, default=-1
         Marks a missing vote in a wide matrix (besides ``None``/``NaN``) and an
         unknown gold label in ``y``.
