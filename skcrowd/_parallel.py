@@ -185,3 +185,39 @@ def chunks_of(votes, stats_size=0):
     if key not in cache:
         cache[key] = task_chunks(votes.task_ptr, stats_size)
     return cache[key]
+
+
+def label_counts(votes, worker_weight=None):
+    """Weighted votes per (task, class) (see :func:`skcrowd.base.vote_counts`),
+    chunks of tasks in threads writing their own rows: the same sums, in the
+    same order, whatever the number of threads."""
+    from ._kernels import weighted_label_counts
+
+    counts = np.zeros((votes.n_tasks, votes.n_classes))
+
+    def run(start, stop):
+        weighted_label_counts(votes.task_ptr, votes.worker, votes.label,
+                              votes.weight, worker_weight, start, stop, counts)
+
+    map_chunks(run, chunks_of(votes))
+    return counts
+
+
+def worker_agreement(votes, reference, mask=None):
+    """``(agreed, given)`` per worker (see
+    :func:`skcrowd.aggregation.vote.agreement_counts`): chunks of tasks in
+    threads, each with its own partial sums, added in chunk order."""
+    from ._kernels import agreement_pass
+
+    chunks = chunks_of(votes, 2 * votes.n_workers)
+    partials = np.zeros((len(chunks), 2, votes.n_workers))
+    index = {start: c for c, (start, _) in enumerate(chunks)}
+
+    def run(start, stop):
+        agreed, given = partials[index[start]]
+        agreement_pass(votes.task_ptr, votes.worker, votes.label, votes.weight,
+                       reference, mask, start, stop, agreed, given)
+
+    map_chunks(run, chunks)
+    agreed, given = partials.sum(axis=0)
+    return agreed, given

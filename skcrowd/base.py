@@ -44,13 +44,11 @@ def vote_counts(votes, worker_weight=None):
     ``worker_weight`` (one weight per worker code) multiplies each vote's own
     weight; it is how weighted majority votes are computed.
     """
-    from ._kernels import weighted_label_counts
+    from ._parallel import label_counts
 
     if worker_weight is not None:
         worker_weight = np.asarray(worker_weight, dtype=np.float64)
-    return weighted_label_counts(votes.task, votes.worker, votes.label,
-                                 votes.weight, worker_weight, votes.n_tasks,
-                                 votes.n_classes)
+    return label_counts(votes, worker_weight)
 
 
 def normalize_rows(scores, fallback):

@@ -171,3 +171,39 @@ def test_n_jobs_none_follows_omp_num_threads(monkeypatch):
         assert _parallel.effective_n_jobs(None) == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert _parallel.effective_n_jobs(2) == 2  # an explicit n_jobs wins
+
+
+def test_threaded_vote_and_agreement_counts_match_numpy(product, monkeypatch):
+    from skcrowd._parallel import label_counts, worker_agreement
+
+    monkeypatch.setattr(_parallel, "MIN_CHUNK_VOTES", 500)
+    assert len(task_chunks(product.task_ptr)) > 1
+    rng = np.random.default_rng(0)
+    worker_weight = rng.random(product.n_workers)
+    flat = product.task * product.n_classes + product.label
+    want = np.bincount(flat, product.weight * worker_weight[product.worker],
+                       minlength=product.n_tasks * product.n_classes)
+    got = label_counts(product, worker_weight)
+    # each task's votes are added in vote order, as bincount adds them
+    np.testing.assert_array_equal(got.ravel(), want)
+
+    reference = rng.integers(-1, product.n_classes, product.n_tasks)
+    mask = rng.random(product.n_tasks) < 0.7
+    agreed, given = worker_agreement(product, reference, mask)
+    counted = (reference[product.task] >= 0) & mask[product.task]
+    right = counted & (product.label == reference[product.task])
+    np.testing.assert_allclose(
+        given, np.bincount(product.worker, product.weight * counted,
+                           minlength=product.n_workers), rtol=1e-12)
+    np.testing.assert_allclose(
+        agreed, np.bincount(product.worker, product.weight * right,
+                            minlength=product.n_workers), rtol=1e-12)
+
+
+def test_row_argmax_is_numpy_argmax_with_ties():
+    from skcrowd._kernels import row_argmax
+
+    scores = np.random.default_rng(0).integers(0, 3, size=(500, 4)).astype(float)
+    got = np.empty(len(scores), dtype=np.intp)
+    row_argmax(scores, got)
+    np.testing.assert_array_equal(got, np.argmax(scores, axis=1))

@@ -10,8 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._kernels import agreement_pass
+from .._kernels import row_argmax
 from .._online import with_pool
+from .._parallel import worker_agreement
 from .._votes import Votes, lookup
 from ..base import BaseAggregator, normalize_rows, vote_counts
 
@@ -338,15 +339,15 @@ def agreement_counts(votes, reference, mask=None):
     count to some tasks. Returns ``(agreed, given)``, two arrays of shape
     (n_workers,).
     """
-    return agreement_pass(votes.task, votes.worker, votes.label, votes.weight,
-                          np.asarray(reference),
-                          None if mask is None else np.asarray(mask, dtype=bool),
-                          votes.n_workers)
+    return worker_agreement(votes, np.asarray(reference),
+                            None if mask is None else np.asarray(mask, dtype=bool))
 
 
 def _clamped_argmax(scores, gold):
     """Top class of each row (ties to the smallest), gold labels where known."""
-    reference = np.argmax(scores, axis=1)
+    reference = np.zeros(scores.shape[0], dtype=np.intp)
+    if scores.shape[1]:
+        row_argmax(scores, reference)
     known = gold >= 0
     reference[known] = gold[known]
     return reference
