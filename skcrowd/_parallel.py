@@ -17,6 +17,8 @@ import numpy as np
 # A chunk holds at least this many votes, and there are at most MAX_CHUNKS.
 MIN_CHUNK_VOTES = 16_384
 MAX_CHUNKS = 8
+# A chunk holds at least this many votes per float of its partial statistics.
+VOTES_PER_STAT = 2
 # Per-chunk statistics buffers may use at most this many bytes in all.
 CHUNK_BUFFER_BYTES = 256 * 2**20
 
@@ -71,7 +73,10 @@ def task_chunks(task_ptr, stats_size=0):
     n_votes = int(task_ptr[-1])
     n_chunks = min(MAX_CHUNKS, max(1, n_votes // MIN_CHUNK_VOTES), max(n_tasks, 1))
     if stats_size:
-        n_chunks = max(1, min(n_chunks, CHUNK_BUFFER_BYTES // (8 * stats_size)))
+        # a chunk's partial statistics (zeroed, then added up: two passes
+        # over stats_size floats) must stay small beside its votes
+        n_chunks = max(1, min(n_chunks, CHUNK_BUFFER_BYTES // (8 * stats_size),
+                              n_votes // (VOTES_PER_STAT * stats_size)))
     if n_chunks == 1:
         return [(0, n_tasks)]
     targets = np.linspace(0, n_votes, n_chunks + 1)[1:-1]
