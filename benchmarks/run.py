@@ -697,9 +697,10 @@ def fig_dask(ctx):
 #: Iterations per method (full run, quick run), crowd-kit-only constructor
 #: arguments, and the longest a crowd-kit run may take (seconds; full run,
 #: quick run). crowd-kit's iterative models are slow (at 200k votes, per
-#: iteration: DawidSkene ~1 s, OneCoinDawidSkene ~2 s, MACE and
-#: ZeroBasedSkill ~6 s, GLAD ~75 s on 2 idle cores), hence fewer iterations
-#: for some; both libraries always run the same count. crowd-kit's MMSR
+#: iteration on 2 idle cores: DawidSkene ~0.08 s, OneCoinDawidSkene ~0.3 s,
+#: MACE and ZeroBasedSkill ~0.1 s, GLAD ~16 s; up to three times as long on
+#: slower days), hence fewer iterations for some; both libraries always
+#: run the same count. crowd-kit's MMSR
 #: builds a dense (n, n) matrix and raises MemoryError at these sizes.
 #: Ordered by importance: when the budget runs short the last ones get
 #: shorter timeouts.
