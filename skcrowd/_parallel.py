@@ -6,7 +6,6 @@ partials are added in chunk order: results are bitwise identical whatever
 ``n_jobs`` is.
 """
 
-import bisect
 import itertools
 import os
 import threading
@@ -85,8 +84,10 @@ def task_chunks(task_ptr, stats_size=0):
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
-def map_chunks(func, chunks, n_jobs=None):
-    """``[func(start, stop) for (start, stop) in chunks]``, in threads.
+def map_chunks(func, chunks, n_jobs=None, indexed=False):
+    """``[func(start, stop) for (start, stop) in chunks]``, in threads
+    (``func(c, start, stop)`` with the chunk's position ``c`` when
+    ``indexed``: the index of its partial statistics).
 
     ``func`` must release the GIL (a ``nogil`` numba kernel) to run in
     parallel. The calling thread and ``n_threads - 1`` pool threads take the
@@ -94,9 +95,10 @@ def map_chunks(func, chunks, n_jobs=None):
     per chunk; a slow chunk does not hold the others back). Results come
     back in chunk order.
     """
+    call = func if indexed else (lambda c, start, stop: func(start, stop))
     threads = min(effective_n_jobs(n_jobs), len(chunks))
     if threads <= 1:
-        return [func(start, stop) for start, stop in chunks]
+        return [call(c, start, stop) for c, (start, stop) in enumerate(chunks)]
     global _executor
     if _executor is None or _executor._max_workers < threads - 1:
         _executor = ThreadPoolExecutor(max_workers=max(threads, _CPU_COUNT),
@@ -108,7 +110,7 @@ def map_chunks(func, chunks, n_jobs=None):
         for c in iter(turn.__next__, None):
             if c >= len(chunks):
                 return
-            results[c] = func(*chunks[c])
+            results[c] = call(c, *chunks[c])
 
     helpers = [_executor.submit(drain) for _ in range(threads - 1)]
     try:
@@ -144,8 +146,7 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
     state_counts = np.zeros((len(chunks), n_states))
     log_likelihoods = np.zeros(len(chunks))
 
-    def run(start, stop):
-        c = bisect.bisect_left(starts, start)
+    def run(c, start, stop):
         stats = None
         if accumulate:
             stats = partials[c]
@@ -154,8 +155,7 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
             token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
             group_size, start, stop, posterior, stats, state_counts[c])
 
-    starts = [start for start, _ in chunks]
-    map_chunks(run, chunks, n_jobs)
+    map_chunks(run, chunks, n_jobs, indexed=True)
     # partials added in chunk order: the same sums whatever the thread count
     stats = partials.sum(axis=0) if accumulate else np.zeros((1, n_states))
     state_counts = state_counts.sum(axis=0)
@@ -216,13 +216,12 @@ def worker_agreement(votes, reference, mask=None):
 
     chunks = chunks_of(votes, 2 * votes.n_workers)
     partials = np.zeros((len(chunks), 2, votes.n_workers))
-    index = {start: c for c, (start, _) in enumerate(chunks)}
 
-    def run(start, stop):
-        agreed, given = partials[index[start]]
+    def run(c, start, stop):
+        agreed, given = partials[c]
         agreement_pass(votes.task_ptr, votes.worker, votes.label, votes.weight,
                        reference, mask, start, stop, agreed, given)
 
-    map_chunks(run, chunks)
+    map_chunks(run, chunks, indexed=True)
     agreed, given = partials.sum(axis=0)
     return agreed, given
