@@ -534,13 +534,13 @@ def dense_factorize(values, low, span, sort):
 def weighted_label_counts(task_ptr, worker, label, weight, worker_weight, start,
                           stop, counts):
     """``counts[i, label_v] += weight_v * worker_weight[worker_v]`` over the
-    votes of tasks ``start:stop`` (``worker_weight`` may be None: 1 for every
-    worker), in vote order, as ``np.bincount`` adds; chunks of tasks write
-    disjoint rows."""
+    votes of tasks ``start:stop`` (``weight`` and ``worker_weight`` may be
+    None: 1 for every vote, every worker), in vote order, as ``np.bincount``
+    adds; chunks of tasks write disjoint rows."""
     for i in range(start, stop):
         t = uintp(i)
         for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
-            w = weight[v]
+            w = 1.0 if weight is None else weight[v]
             if worker_weight is not None:
                 w = w * worker_weight[uintp(worker[v])]
             counts[t, uintp(label[v])] += w
@@ -564,9 +564,9 @@ def row_argmax(scores, out):
 def agreement_pass(task_ptr, worker, label, weight, reference, mask, start, stop,
                    agreed, given):
     """Per worker, over tasks ``start:stop``: adds to ``given`` the vote
-    weight on tasks with a reference (``reference >= 0``, and ``mask`` true
-    unless it is None), and to ``agreed`` the part of it that agrees with the
-    reference."""
+    weight (``weight`` None: 1 per vote) on tasks with a reference
+    (``reference >= 0``, and ``mask`` true unless it is None), and to
+    ``agreed`` the part of it that agrees with the reference."""
     for i in range(start, stop):
         t = uintp(i)
         ref = reference[t]
@@ -574,6 +574,114 @@ def agreement_pass(task_ptr, worker, label, weight, reference, mask, start, stop
             continue
         for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
             w = uintp(worker[v])
-            given[w] += weight[v]
+            vote_weight = 1.0 if weight is None else weight[v]
+            given[w] += vote_weight
             if label[v] == ref:
-                agreed[w] += weight[v]
+                agreed[w] += vote_weight
+
+
+@njit(cache=True, nogil=True)
+def sorted_task_pointers(task, n_tasks):
+    """``task_ptr`` of codes sorted by task (votes of task ``i`` are
+    ``task_ptr[i]:task_ptr[i + 1]``) in one pass; an empty array when
+    ``task`` is not non-decreasing codes in ``range(n_tasks)``."""
+    ptr = np.zeros(n_tasks + 1, dtype=np.int64)
+    previous = 0
+    for j in range(task.shape[0]):
+        t = task[j]
+        if t < previous or t >= n_tasks:
+            return ptr[:0]
+        ptr[t + 1] += 1
+        previous = t
+    for i in range(n_tasks):
+        ptr[i + 1] += ptr[i]
+    return ptr
+
+
+@njit(cache=True, nogil=True)
+def normalized_rows(scores, fallback, out):
+    """``out[i] = scores[i] / sum(scores[i])``; ``fallback`` for rows whose
+    sum is not positive."""
+    for i in range(scores.shape[0]):
+        total = 0.0
+        for k in range(scores.shape[1]):
+            total += scores[i, k]
+        if total > 0:
+            for k in range(scores.shape[1]):
+                out[i, k] = scores[i, k] / total
+        else:
+            for k in range(scores.shape[1]):
+                out[i, k] = fallback[k]
+
+
+@njit(cache=True, nogil=True)
+def hard_vote_rows(counts, fallback, out):
+    """The hard vote of each row of ``counts``: ``1/m`` on each of the ``m``
+    classes with the most (positive) votes, 0 elsewhere; ``fallback`` for a
+    row without votes."""
+    for i in range(counts.shape[0]):
+        top = counts[i, 0]
+        for k in range(1, counts.shape[1]):
+            top = max(top, counts[i, k])
+        if not top > 0:
+            for k in range(counts.shape[1]):
+                out[i, k] = fallback[k]
+            continue
+        n_top = 0
+        for k in range(counts.shape[1]):
+            n_top += counts[i, k] == top
+        share = 1.0 / n_top
+        for k in range(counts.shape[1]):
+            out[i, k] = share if counts[i, k] == top else 0.0
+
+
+@njit(cache=True, nogil=True)
+def already_codes(values, n_values, sort):
+    """Whether integers in ``[0, n_values)`` are already their own codes.
+
+    Without ``sort`` (codes by first appearance) the test is that they run
+    0, 0, 1, 2, 2, ... (sorted, steps of 0 or 1, as tasks numbered in
+    order); with ``sort``, that every value of the range is present.
+    """
+    n = values.shape[0]
+    if sort:
+        seen = np.zeros(n_values, dtype=np.bool_)
+        n_seen = 0
+        for j in range(n):
+            if not seen[values[j]]:
+                seen[values[j]] = True
+                n_seen += 1
+                if n_seen == n_values:
+                    return True
+        return False
+    if values[0] != 0:
+        return False
+    following = values[1:]
+    for start in range(0, n - 1, 4096):  # a vectorised test per block
+        bad = 0
+        for i in range(start, min(start + 4096, n - 1)):
+            j = uintp(i)  # unsigned: no wraparound test, so LLVM vectorises
+            bad += uintp(following[j] - values[j]) > 1
+        if bad:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def label_totals(label, weight, n_classes):
+    """Total vote weight of each class (``weight`` None: 1 per vote), without
+    ``np.bincount``'s copy of int32 codes. Weighted votes are added in vote
+    order, as ``np.bincount`` does; unit votes of up to
+    ``MAX_UNROLLED_WIDTH`` classes are counted one class at a time (one
+    vectorised pass each, exact)."""
+    totals = np.zeros(n_classes)
+    if weight is None and n_classes <= MAX_UNROLLED_WIDTH:
+        for k in range(n_classes):
+            count = 0
+            for i in range(label.shape[0]):
+                count += label[uintp(i)] == k
+            totals[k] = count
+        return totals
+    for v in range(label.shape[0]):
+        totals[uintp(label[v])] += 1.0 if weight is None else weight[v]
+    return totals

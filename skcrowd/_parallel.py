@@ -199,10 +199,11 @@ def label_counts(votes, worker_weight=None):
     from ._kernels import weighted_label_counts
 
     counts = np.zeros((votes.n_tasks, votes.n_classes))
+    weight = votes.kernel_weight()
 
     def run(start, stop):
-        weighted_label_counts(votes.task_ptr, votes.worker, votes.label,
-                              votes.weight, worker_weight, start, stop, counts)
+        weighted_label_counts(votes.task_ptr, votes.worker, votes.label, weight,
+                              worker_weight, start, stop, counts)
 
     map_chunks(run, chunks_of(votes))
     return counts
@@ -216,10 +217,11 @@ def worker_agreement(votes, reference, mask=None):
 
     chunks = chunks_of(votes, 2 * votes.n_workers)
     partials = np.zeros((len(chunks), 2, votes.n_workers))
+    weight = votes.kernel_weight()
 
     def run(c, start, stop):
         agreed, given = partials[c]
-        agreement_pass(votes.task_ptr, votes.worker, votes.label, votes.weight,
+        agreement_pass(votes.task_ptr, votes.worker, votes.label, weight,
                        reference, mask, start, stop, agreed, given)
 
     map_chunks(run, chunks, indexed=True)

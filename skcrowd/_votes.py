@@ -110,10 +110,15 @@ def factorize(values, *, sort=False):
     ``factorize`` does the work: same result, no sort of the values.
     """
     if values.dtype.kind in "iu" and len(values):
-        low, high = int(values.min()), int(values.max())
-        if high - low < 4 * len(values) + 4096:  # dense enough: direct addressing
-            from ._kernels import dense_factorize
+        from ._kernels import already_codes, dense_factorize
 
+        low, high = int(values.min()), int(values.max())
+        if low == 0 and already_codes(values, high + 1, sort):
+            # e.g. tasks numbered 0, 1, 2... in order: no table, and no copy
+            # of an int32 column
+            codes = values.astype(np.int32, copy=False)
+            return codes, np.arange(high + 1, dtype=values.dtype)
+        if high - low < 4 * len(values) + 4096:  # dense enough: direct addressing
             return dense_factorize(values, low, high - low + 1, sort)
     pandas = sys.modules.get("pandas")
     if pandas is not None and values.dtype.kind in "iuOUS" and len(values):
@@ -227,34 +232,52 @@ class Votes:
         task = np.asarray(task, dtype=np.int32)
         worker = np.asarray(worker, dtype=np.int32)
         label = np.asarray(label, dtype=np.int32)
-        if weight is None:
-            weight = np.ones(len(task), dtype=np.float64)
-        weight = np.asarray(weight, dtype=np.float64)
-        if not (len(task) == len(worker) == len(label) == len(weight)):
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+        n_weights = len(task) if weight is None else len(weight)
+        if not (len(task) == len(worker) == len(label) == n_weights):
             raise ValueError(
                 "task, worker, label and weight must have the same length; got "
-                f"{len(task)}, {len(worker)}, {len(label)} and {len(weight)}."
+                f"{len(task)}, {len(worker)}, {len(label)} and {n_weights}."
             )
         self.task_ids = np.asarray(task_ids) if len(task_ids) else np.empty(0, object)
         self.worker_ids = (
             np.asarray(worker_ids) if len(worker_ids) else np.empty(0, object)
         )
         self.classes = np.asarray(classes) if len(classes) else np.empty(0, object)
-        if len(task) and np.any(np.diff(task) < 0):
-            from ._kernels import counting_order
+        from ._kernels import counting_order, sorted_task_pointers
 
-            if task.min() < 0 or task.max() >= self.n_tasks:
+        task_ptr = sorted_task_pointers(task, self.n_tasks)
+        if len(task_ptr) == 0:  # not sorted by task (or codes out of range)
+            if len(task) and (task.min() < 0 or task.max() >= self.n_tasks):
                 raise ValueError(
                     f"Task codes must lie in [0, {self.n_tasks}) (one per task "
                     f"id); got codes from {task.min()} to {task.max()}."
                 )
             order = counting_order(task, self.n_tasks)
-            task, worker, label, weight = (
-                task[order], worker[order], label[order], weight[order]
-            )
-        self.task, self.worker, self.label, self.weight = task, worker, label, weight
-        self.task_ptr = np.zeros(self.n_tasks + 1, dtype=np.int64)
-        np.cumsum(np.bincount(task, minlength=self.n_tasks), out=self.task_ptr[1:])
+            task, worker, label = task[order], worker[order], label[order]
+            weight = None if weight is None else weight[order]
+            task_ptr = sorted_task_pointers(task, self.n_tasks)
+        self.task, self.worker, self.label = task, worker, label
+        self._weight = weight  # None: every vote weighs one (made on demand)
+        self.task_ptr = task_ptr
+
+    @property
+    def weight(self):
+        """Weight of each vote, shape (n_votes,)."""
+        if self._weight is None:
+            self._weight = np.ones(len(self.task), dtype=np.float64)
+        return self._weight
+
+    @weight.setter
+    def weight(self, value):
+        self._weight = np.asarray(value, dtype=np.float64)
+        self.__dict__.pop("_kernel_weight", None)
+
+    def __setstate__(self, state):
+        if "weight" in state:  # pickled before the weights were made on demand
+            state["_weight"] = state.pop("weight")
+        self.__dict__.update(state)
 
     # --- sizes -----------------------------------------------------------
     @property
@@ -321,12 +344,14 @@ class Votes:
         """The vote weights as the kernels take them: None when every vote
         weighs one (the kernels then skip the multiplications)."""
         if "_kernel_weight" not in self.__dict__:
-            unit = bool(np.all(self.weight == 1.0))
+            unit = self._weight is None or bool(np.all(self._weight == 1.0))
             self.__dict__["_kernel_weight"] = None if unit else self.weight
         return self.__dict__["_kernel_weight"]
 
     def task_counts(self):
         """Total vote weight of each task, shape (n_tasks,)."""
+        if self._weight is None:
+            return np.diff(self.task_ptr).astype(np.float64)
         return np.bincount(self.task, self.weight, minlength=self.n_tasks)
 
     # --- adapters --------------------------------------------------------
@@ -354,6 +379,8 @@ class Votes:
         if len(task) == 0:
             raise ValueError("No votes: the long table is empty.")
         for name, column in (("task", task), ("worker", worker), ("label", label)):
+            if column.dtype.kind in "iub":  # integers cannot be missing
+                continue
             missing = _missing_mask(column, None)
             if missing.any():
                 row = int(np.flatnonzero(missing)[0])

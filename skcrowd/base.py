@@ -52,11 +52,15 @@ def vote_counts(votes, worker_weight=None):
 
 
 def normalize_rows(scores, fallback):
-    """Rows divided by their sums; all-zero rows become ``fallback``."""
-    totals = scores.sum(axis=1, keepdims=True)
-    empty = totals[:, 0] <= 0
-    out = np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
-    out[empty] = fallback
+    """Rows divided by their sums; rows whose sum is not positive become
+    ``fallback`` (a scalar or one value per column)."""
+    from ._kernels import normalized_rows
+
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    fallback = np.broadcast_to(np.asarray(fallback, dtype=np.float64),
+                               scores.shape[1:]).copy()
+    out = np.empty_like(scores)
+    normalized_rows(scores, fallback, out)
     return out
 
 
@@ -344,7 +348,11 @@ class BaseAggregator(OnlineMixin, BaseEstimator):
     # ------------------------------------------------------------------
     def _labels_from_proba(self, proba):
         """Most probable class of each row; ties go to the smallest label."""
-        return self.classes_[np.argmax(proba, axis=1)]
+        from ._kernels import row_argmax
+
+        best = np.empty(len(proba), dtype=np.intp)
+        row_argmax(np.ascontiguousarray(proba, dtype=np.float64), best)
+        return self.classes_[best]
 
     def _predict_labels(self, votes):
         """Consensus labels of coded votes (what ``predict`` returns)."""

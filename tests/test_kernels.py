@@ -1,9 +1,18 @@
 """The compiled kernels' own arithmetic, against NumPy."""
 
 import numpy as np
+import pytest
 from numba import njit
 
-from skcrowd._kernels import _exp
+from skcrowd._kernels import (
+    _exp,
+    already_codes,
+    hard_vote_rows,
+    label_totals,
+    normalized_rows,
+    sorted_task_pointers,
+)
+from skcrowd._votes import factorize
 
 
 @njit
@@ -32,3 +41,80 @@ def test_exp_edge_cases():
     # below exp(-708), about 3e-308, results round to zero (no subnormals)
     np.testing.assert_array_equal(got[:4], 0.0)
     assert np.isnan(got[4])
+
+
+def _first_appearance_codes(values):
+    """Reference: number distinct values in order of first appearance."""
+    index = {}
+    codes = [index.setdefault(v, len(index)) for v in values.tolist()]
+    return np.array(codes), np.array(list(index))
+
+
+@pytest.mark.parametrize("values", [
+    np.repeat(np.arange(50, dtype=np.int32), 3),  # tasks numbered in order
+    np.array([0, 0, 1, 1, 2], dtype=np.int64),
+    np.array([0, 2, 1], dtype=np.int32),  # a gap: a table is needed
+    np.array([1, 0, 1], dtype=np.int32),  # does not start at 0
+    np.array([0, 1, 0, 2], dtype=np.int32),  # first appearance, not sorted
+    np.array([5, 7, 5, 6], dtype=np.uint16),
+])
+def test_factorize_matches_first_appearance(values):
+    codes, uniques = factorize(values)
+    want_codes, want_uniques = _first_appearance_codes(values)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(uniques, want_uniques)
+    assert codes.dtype == np.int32 and uniques.dtype == values.dtype
+
+
+@pytest.mark.parametrize("values", [
+    np.array([2, 0, 1, 1, 2], dtype=np.int32),  # every value of 0..2: codes as-is
+    np.array([3, 0, 1, 3], dtype=np.int32),  # 2 missing: recoded
+    np.array([4, 9, 4], dtype=np.int64),
+])
+def test_sorted_factorize_matches_numpy_unique(values):
+    codes, uniques = factorize(values, sort=True)
+    want_uniques, want_codes = np.unique(values, return_inverse=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(uniques, want_uniques)
+
+
+def test_already_codes_reads_any_block_boundary():
+    run = np.repeat(np.arange(6000, dtype=np.int32), 2)  # spans 3 blocks
+    assert already_codes(run, 6000, False)
+    for at in (1, 4095, 4096, 4097, len(run) - 1):
+        broken = run.copy()
+        broken[at] += 2  # a step of 2 or more anywhere breaks the run
+        assert not already_codes(broken, int(broken.max()) + 1, False)
+
+
+def test_sorted_task_pointers():
+    task = np.array([0, 0, 2, 2, 2, 3], dtype=np.int32)
+    np.testing.assert_array_equal(sorted_task_pointers(task, 5), [0, 2, 2, 5, 6, 6])
+    assert len(sorted_task_pointers(task[::-1].copy(), 5)) == 0  # not sorted
+    assert len(sorted_task_pointers(task, 3)) == 0  # a code out of range
+
+
+def test_label_totals_equals_bincount():
+    rng = np.random.default_rng(1)
+    for n_classes in (3, 40):  # counted class by class, and vote by vote
+        label = rng.integers(0, n_classes, 5_000).astype(np.int32)
+        weight = rng.uniform(0, 2, 5_000)
+        np.testing.assert_array_equal(label_totals(label, None, n_classes),
+                                      np.bincount(label, minlength=n_classes))
+        np.testing.assert_array_equal(
+            label_totals(label, weight, n_classes),
+            np.bincount(label, weights=weight, minlength=n_classes))
+
+
+def test_normalized_rows_and_hard_vote_rows():
+    counts = np.array([[2.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0],
+                       [0.0, 3.0, 3.0]])
+    fallback = np.array([0.5, 0.3, 0.2])
+    shares = np.empty_like(counts)
+    normalized_rows(counts, fallback, shares)
+    np.testing.assert_allclose(shares, [[2 / 3, 1 / 3, 0], [0.5, 0.5, 0],
+                                        [0.5, 0.3, 0.2], [0, 0.5, 0.5]])
+    hard = np.empty_like(counts)
+    hard_vote_rows(counts, fallback, hard)
+    np.testing.assert_array_equal(hard, [[1, 0, 0], [0.5, 0.5, 0],
+                                         [0.5, 0.3, 0.2], [0, 0.5, 0.5]])

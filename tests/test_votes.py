@@ -1,5 +1,7 @@
 """Votes and its adapters: every input format gives the same votes."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,3 +150,19 @@ def test_labels_outside_given_classes_are_named():
         as_votes({"t": {"w": "c"}}, classes=["a", "b"])
     votes = as_votes({"t": {"w": "a"}}, classes=["a", "b", "z"])
     assert votes.classes.tolist() == ["a", "b", "z"]
+
+
+def test_unit_weights_are_made_on_demand_and_survive_pickling():
+    votes = Votes([1, 0, 1], [0, 1, 1], [0, 1, 1], task_ids=["a", "b"],
+                  worker_ids=["u", "v"], classes=[0, 1])
+    assert votes.kernel_weight() is None  # the kernels skip the products
+    np.testing.assert_array_equal(votes.task, [0, 1, 1])  # sorted by task
+    np.testing.assert_array_equal(votes.task_counts(), [1.0, 2.0])
+    np.testing.assert_array_equal(votes.weight, [1.0, 1.0, 1.0])
+    weighted = Votes([1, 0, 1], [0, 1, 1], [0, 1, 1], [1.0, 2.0, 3.0],
+                     task_ids=["a", "b"], worker_ids=["u", "v"], classes=[0, 1])
+    np.testing.assert_array_equal(weighted.weight, [2.0, 1.0, 3.0])  # moved along
+    np.testing.assert_array_equal(weighted.task_counts(), [2.0, 4.0])
+    again = pickle.loads(pickle.dumps(weighted))
+    np.testing.assert_array_equal(again.weight, weighted.weight)
+    np.testing.assert_array_equal(again.task_ptr, [0, 1, 3])

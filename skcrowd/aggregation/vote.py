@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._kernels import row_argmax
+from .._kernels import hard_vote_rows, label_totals, row_argmax
 from .._online import with_pool
 from .._parallel import worker_agreement
 from .._votes import Votes, lookup
@@ -25,11 +25,6 @@ __all__ = [
     "VoteProportions",
     "Wawa",
 ]
-
-
-def top_classes(counts):
-    """Indicator of the classes with the most votes of each row (all ties)."""
-    return (counts == counts.max(axis=1, keepdims=True)) & (counts > 0)
 
 
 class _VoteCounting(BaseAggregator):
@@ -72,7 +67,8 @@ class _VoteCounting(BaseAggregator):
 
     def _count_stats(self, votes, gold):
         """Additive statistics of votes: the number of votes per class."""
-        return {"class_counts": vote_counts(votes).sum(axis=0)}
+        return {"class_counts": label_totals(votes.label, votes.kernel_weight(),
+                                             votes.n_classes)}
 
     def _m_step(self, stats):
         counts = stats["class_counts"]
@@ -174,8 +170,9 @@ class MajorityVote(_VoteCounting):
         self.missing_label = missing_label
 
     def _shares(self, counts, class_prior):
-        top = top_classes(counts).astype(np.float64)
-        return normalize_rows(top, class_prior)
+        proba = np.empty_like(counts)
+        hard_vote_rows(counts, np.asarray(class_prior, dtype=np.float64), proba)
+        return proba
 
     def _labels_from_proba(self, proba):
         if self.tie_breaking == "smallest":
