@@ -576,32 +576,46 @@ def agreement_pass(task_ptr, worker, label, weight, reference, mask, start, stop
             w = uintp(worker[v])
             vote_weight = 1.0 if weight is None else weight[v]
             given[w] += vote_weight
-            if label[v] == ref:
-                agreed[w] += vote_weight
+            # no branch: whether a vote agrees is unpredictable, and a
+            # mispredicted branch cost four times the whole loop body
+            agreed[w] += vote_weight * (label[v] == ref)
 
 
 @njit(cache=True, nogil=True)
 def sorted_task_pointers(task, n_tasks):
     """``task_ptr`` of codes sorted by task (votes of task ``i`` are
-    ``task_ptr[i]:task_ptr[i + 1]``) in one pass; an empty array when
-    ``task`` is not non-decreasing codes in ``range(n_tasks)``."""
+    ``task_ptr[i]:task_ptr[i + 1]``); an empty array when ``task`` is not
+    non-decreasing codes in ``range(n_tasks)``.
+
+    Two passes without branches (a branch per task change, or a counter
+    incremented per vote, made it five times slower): a vectorised order
+    test, then each vote writes its task's end; tasks without votes then
+    take the end before them."""
+    n = task.shape[0]
+    if n and (task[0] < 0 or task[n - 1] >= n_tasks):
+        return np.zeros(0, dtype=np.int64)
+    following = task[1:]
+    unsorted = 0
+    for i in range(n - 1):
+        j = uintp(i)
+        unsorted += following[j] < task[j]
+    if unsorted:
+        return np.zeros(0, dtype=np.int64)
     ptr = np.zeros(n_tasks + 1, dtype=np.int64)
-    previous = 0
-    for j in range(task.shape[0]):
-        t = task[j]
-        if t < previous or t >= n_tasks:
-            return ptr[:0]
-        ptr[t + 1] += 1
-        previous = t
-    for i in range(n_tasks):
-        ptr[i + 1] += ptr[i]
+    for i in range(n):
+        j = uintp(i)
+        ptr[uintp(task[j]) + 1] = i + 1
+    end = 0
+    for i in range(1, n_tasks + 1):
+        end = max(end, ptr[i])
+        ptr[i] = end
     return ptr
 
 
 @njit(cache=True, nogil=True)
 def normalized_rows(scores, fallback, out):
     """``out[i] = scores[i] / sum(scores[i])``; ``fallback`` for rows whose
-    sum is not positive."""
+    sum is not positive. ``out`` may be ``scores``."""
     for i in range(scores.shape[0]):
         total = 0.0
         for k in range(scores.shape[1]):
@@ -618,7 +632,7 @@ def normalized_rows(scores, fallback, out):
 def hard_vote_rows(counts, fallback, out):
     """The hard vote of each row of ``counts``: ``1/m`` on each of the ``m``
     classes with the most (positive) votes, 0 elsewhere; ``fallback`` for a
-    row without votes."""
+    row without votes. ``out`` may be ``counts``."""
     for i in range(counts.shape[0]):
         top = counts[i, 0]
         for k in range(1, counts.shape[1]):

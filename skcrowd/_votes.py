@@ -156,6 +156,14 @@ def factorize(values, *, sort=False):
     return rank[inverse], uniques[order]
 
 
+def factorize_workers(values):
+    """Codes and vocabulary of worker ids: numeric ids in increasing order
+    (so worker ``w`` of ids ``0..W-1`` is row ``w`` of every per-worker
+    attribute, and integer ids that are already codes are not recoded),
+    others in order of first appearance."""
+    return factorize(values, sort=values.dtype.kind in "iuf")
+
+
 def lookup(vocabulary, values):
     """Position of each of ``values`` in ``vocabulary``, -1 when absent."""
     values = np.asarray(values)
@@ -360,7 +368,9 @@ class Votes:
         """Votes from three columns: one row per vote.
 
         Task and worker identifiers may be any hashable values; tasks are
-        numbered in order of first appearance. Labels must not be missing.
+        numbered in order of first appearance, workers as
+        :func:`factorize_workers` says.
+        Labels must not be missing.
 
         Examples
         --------
@@ -392,7 +402,7 @@ class Votes:
         if weight is not None:
             weight = _check_weight(_as_1d(weight, "weight"))
         task_code, task_ids = factorize(task)
-        worker_code, worker_ids = factorize(worker)
+        worker_code, worker_ids = factorize_workers(worker)
         label_code, classes = _encode_labels(_integral_floats_to_int(label), classes)
         return cls(task_code, worker_code, label_code, weight, task_ids=task_ids,
                    worker_ids=worker_ids, classes=classes)

@@ -51,15 +51,25 @@ def vote_counts(votes, worker_weight=None):
     return label_counts(votes, worker_weight)
 
 
-def normalize_rows(scores, fallback):
+def class_totals(votes):
+    """Total vote weight of each class, shape (n_classes,): the row sums of
+    :func:`vote_counts` without its (n_tasks, n_classes) table."""
+    from ._kernels import label_totals
+
+    return label_totals(votes.label, votes.kernel_weight(), votes.n_classes)
+
+
+def normalize_rows(scores, fallback, out=None):
     """Rows divided by their sums; rows whose sum is not positive become
-    ``fallback`` (a scalar or one value per column)."""
+    ``fallback`` (a scalar or one value per column). ``out`` may be
+    ``scores`` itself (a float64 C-contiguous array)."""
     from ._kernels import normalized_rows
 
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     fallback = np.broadcast_to(np.asarray(fallback, dtype=np.float64),
                                scores.shape[1:]).copy()
-    out = np.empty_like(scores)
+    if out is None:
+        out = np.empty_like(scores)
     normalized_rows(scores, fallback, out)
     return out
 

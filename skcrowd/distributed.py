@@ -7,9 +7,9 @@ task, worker, label[, weight]) are fitted by the estimators themselves:
 additive-statistics contract of :class:`~skcrowd.base.BaseEM`:
 
 1. task, worker and label identifiers are coded once: each partition finds
-   its own vocabularies, the client merges them (tasks and workers in order
-   of first appearance, classes sorted: the vocabularies of a local fit of
-   the same rows);
+   its own vocabularies, the client merges them (tasks in order of first
+   appearance, workers as :func:`~skcrowd._votes.factorize_workers` numbers
+   them, classes sorted: the vocabularies of a local fit of the same rows);
 2. the votes are moved once so that all the votes of a task are in one
    partition (contiguous ranges of task codes), and each partition becomes a
    :class:`~skcrowd.Votes` kept in the cluster's memory;
@@ -21,10 +21,10 @@ additive-statistics contract of :class:`~skcrowd.base.BaseEM`:
 
 The fitted attributes are those of a local fit on the same rows (up to
 floating-point rounding): same ``classes_``, ``worker_ids_``, ``task_ids_``
-(order of first appearance in the collection, partition by partition) and
-parameters. ``consensus_proba_`` and ``consensus_label_`` are gathered on
-the client. ``predict_proba`` and ``predict`` on a Dask collection return a
-Dask collection whose rows follow the same task order.
+(tasks in order of first appearance in the collection, partition by
+partition) and parameters. ``consensus_proba_`` and ``consensus_label_``
+are gathered on the client. ``predict_proba`` and ``predict`` on a Dask
+collection return a Dask collection whose rows follow the same task order.
 
 Dask is optional (``pip install "skcrowd[dask]"``); a running
 ``dask.distributed`` ``Client`` is used (or pass ``client=``). Models
@@ -52,7 +52,14 @@ from concurrent.futures import CancelledError
 import numpy as np
 from sklearn.base import clone
 
-from ._votes import LONG_COLUMNS, Votes, _integral_floats_to_int, factorize, lookup
+from ._votes import (
+    LONG_COLUMNS,
+    Votes,
+    _integral_floats_to_int,
+    factorize,
+    factorize_workers,
+    lookup,
+)
 from .base import BaseEM
 
 __all__ = ["fit", "predict", "predict_proba"]
@@ -502,7 +509,7 @@ def _ingest(client, X, fit, estimator=None):
     task_codes, task_ids = factorize(np.concatenate(task_lists))
     task_votes = np.bincount(task_codes, np.concatenate(counts),
                              minlength=len(task_ids))
-    worker_codes, worker_ids = factorize(np.concatenate(worker_lists))
+    worker_codes, worker_ids = factorize_workers(np.concatenate(worker_lists))
     labels = _integral_floats_to_int(np.concatenate(label_lists))
     if fit:
         _, classes = factorize(labels, sort=True)

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse
 import sparse
 
-from skcrowd import DawidSkene, MajorityVote, Votes, as_votes
+from skcrowd import DawidSkene, MajorityVote, Votes, Wawa, as_votes
 
 # One small crowd in every format: 3 tasks, 3 workers, labels "a"/"b".
 WIDE = [["a", "a", None], ["b", None, "a"], [None, "b", "b"]]
@@ -166,3 +166,23 @@ def test_unit_weights_are_made_on_demand_and_survive_pickling():
     again = pickle.loads(pickle.dumps(weighted))
     np.testing.assert_array_equal(again.weight, weighted.weight)
     np.testing.assert_array_equal(again.task_ptr, [0, 1, 3])
+
+
+def test_numeric_worker_ids_are_numbered_in_increasing_order():
+    frame = pd.DataFrame({"task": [0, 0, 1, 1, 2, 2],
+                          "worker": [7, 3, 3, 9, 7, 9],
+                          "label": [1, 0, 0, 0, 1, 1]})
+    votes = as_votes(frame)
+    assert votes.worker_ids.tolist() == [3, 7, 9]
+    np.testing.assert_array_equal(votes.worker_ids[votes.worker], frame["worker"])
+    as_text = as_votes(frame.assign(worker=frame["worker"].map("w{}".format)))
+    assert as_text.worker_ids.tolist() == ["w7", "w3", "w9"]  # first appearance
+    # ids 0..W-1: row w of a per-worker attribute is worker w
+    gold = [0, 1, 0, 1, 0, 1] * 20
+    rows = [(t, w, gold[t] if w < 4 else 1 - gold[t]) for t in range(120)
+            for w in (5, 0, 3, 1, 2, 4)]
+    crowd = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    model = MajorityVote().fit(crowd)
+    assert model.worker_ids_.tolist() == list(range(6))
+    wawa = Wawa().fit(crowd)
+    assert wawa.worker_agreement_[:4].min() > wawa.worker_agreement_[4:].max()

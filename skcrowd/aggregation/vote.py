@@ -10,11 +10,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._kernels import hard_vote_rows, label_totals, row_argmax
+from .._kernels import hard_vote_rows, row_argmax
 from .._online import with_pool
 from .._parallel import worker_agreement
 from .._votes import Votes, lookup
-from ..base import BaseAggregator, normalize_rows, vote_counts
+from ..base import BaseAggregator, class_totals, normalize_rows, vote_counts
 
 __all__ = [
     "GoldMajorityVote",
@@ -67,8 +67,7 @@ class _VoteCounting(BaseAggregator):
 
     def _count_stats(self, votes, gold):
         """Additive statistics of votes: the number of votes per class."""
-        return {"class_counts": label_totals(votes.label, votes.kernel_weight(),
-                                             votes.n_classes)}
+        return {"class_counts": class_totals(votes)}
 
     def _m_step(self, stats):
         counts = stats["class_counts"]
@@ -85,7 +84,8 @@ class _VoteCounting(BaseAggregator):
         return self._proba_from_counts(counts)
 
     def _shares(self, counts, class_prior):
-        return normalize_rows(counts, class_prior)
+        """Posterior rows from vote counts (a temporary: overwritten)."""
+        return normalize_rows(counts, class_prior, out=counts)
 
     def _proba_from_counts(self, counts):
         return self._shares(counts, self.class_prior_)
@@ -170,9 +170,8 @@ class MajorityVote(_VoteCounting):
         self.missing_label = missing_label
 
     def _shares(self, counts, class_prior):
-        proba = np.empty_like(counts)
-        hard_vote_rows(counts, np.asarray(class_prior, dtype=np.float64), proba)
-        return proba
+        hard_vote_rows(counts, np.asarray(class_prior, dtype=np.float64), counts)
+        return counts
 
     def _labels_from_proba(self, proba):
         if self.tie_breaking == "smallest":
@@ -314,7 +313,7 @@ class Wawa(_VoteCounting):
     def _count_stats(self, votes, gold):
         counts = vote_counts(votes)
         agreed, given = agreement_counts(votes, _clamped_argmax(counts, gold))
-        return {"class_counts": counts.sum(axis=0), "agreed": agreed,
+        return {"class_counts": class_totals(votes), "agreed": agreed,
                 "given": given}
 
     def _m_step(self, stats):
@@ -581,7 +580,7 @@ class GoldMajorityVote(_CountWeightedVote):
 
     def _reference_stats(self, votes, reference):
         agreed, given = agreement_counts(votes, reference)
-        return {"class_counts": vote_counts(votes).sum(axis=0), "agreed": agreed,
+        return {"class_counts": class_totals(votes), "agreed": agreed,
                 "given": given}
 
     def _iterate(self, votes, gold, base):
@@ -778,7 +777,7 @@ class IWMV(_CountWeightedVote):
     @staticmethod
     def _reference_stats(votes, reference):
         agreed, given = agreement_counts(votes, reference)
-        return {"class_counts": vote_counts(votes).sum(axis=0), "agreed": agreed,
+        return {"class_counts": class_totals(votes), "agreed": agreed,
                 "given": given}
 
     def _iterate(self, votes, gold, base):
@@ -1253,7 +1252,7 @@ class PlantNet(_CountWeightedVote):
         else:
             mine = agree & valid[votes.task] & (author[votes.task] == votes.worker)
             authored = np.bincount(pair[mine], minlength=size).reshape(n_workers, -1)
-        return {"class_counts": vote_counts(votes).sum(axis=0),
+        return {"class_counts": class_totals(votes),
                 "agreed_classes": agreed.astype(np.float64),
                 "authored_classes": authored.astype(np.float64),
                 "given": np.bincount(votes.worker, minlength=n_workers).astype(

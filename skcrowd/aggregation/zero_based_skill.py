@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._online import running_average, running_estimates, with_pool
-from ..base import BaseAggregator, normalize_rows, vote_counts
+from ..base import BaseAggregator, class_totals, normalize_rows, vote_counts
 from .vote import _clamped_argmax, _VoteCounting, agreement_counts
 
 __all__ = ["ZeroBasedSkill"]
@@ -208,7 +208,7 @@ class ZeroBasedSkill(_VoteCounting):
     def _skill_stats(votes, skill, agreement, given, stored, eta, scale):
         rows = running_average(stored, {"skill": skill, "agreement": agreement},
                                given, eta, scale)
-        return {"class_counts": vote_counts(votes).sum(axis=0), **rows}
+        return {"class_counts": class_totals(votes), **rows}
 
     def _m_step(self, stats):
         # the last worker row is the pooled one: unseen workers get the mean
