@@ -84,11 +84,16 @@ def numpy_e_step(votes, log_table, log_prior, clamp, group_size=1):
     return posterior, stats, posterior.sum(axis=0), log_norm.sum()
 
 
-@pytest.mark.parametrize("group_size", [1, 2])
+# 2 and 4 states: rows held in registers; 10 states: rows in memory, with the
+# width known at compile time (both kernels' paths)
+@pytest.mark.parametrize("group_size", [1, 2, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("gold", [False, True])
 def test_table_e_step_matches_numpy(product, group_size, weighted, gold):
+    from skcrowd._kernels import REGISTER_WIDTH
+
     votes = product
+    assert (product.n_classes * group_size <= REGISTER_WIDTH) == (group_size < 5)
     if weighted:  # non-unit weights take the kernels' weighted path
         votes = type(votes)(votes.task, votes.worker, votes.label,
                             np.linspace(0.5, 2.0, votes.n_votes),
