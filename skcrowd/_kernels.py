@@ -11,7 +11,10 @@ chunk returns additive statistics that the caller sums.
 """
 
 import numpy as np
-from numba import njit, uintp
+from llvmlite import ir
+from numba import njit, types, uintp
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Tasks are processed in blocks of this many: the block's posterior rows stay
 # in the L1 cache between the gather, the exp (one SIMD loop over the block)
@@ -69,6 +72,105 @@ def _add_scaled(n, acc, w, x):
             acc[7] + w * x[7] if n > 7 else 0.0)
 
 
+# Rows of up to REGISTER_WIDTH floats are read and written as vectors of 4
+# and 2 floats (and one float): for five states two stores instead of five.
+# numba does not run LLVM's SLP vectoriser, which would pack the scalar
+# loops, so these two intrinsics write the vector code themselves; the sums
+# are the scalar loop's, bit for bit.
+def _vector_pieces(width, array_type):
+    """``(offset, lanes)`` pieces covering ``width`` floats of a row: vectors
+    of 4, then 2, then one float (one float at a time unless the array is
+    C-contiguous)."""
+    if array_type.layout != "C":
+        return [(k, 1) for k in range(width)]
+    pieces, k = [], 0
+    while k < width:
+        lanes = 4 if width - k >= 4 else (2 if width - k >= 2 else 1)
+        pieces.append((k, lanes))
+        k += lanes
+    return pieces
+
+
+def _piece_pointer(context, builder, array_type, array, r, offset, lanes):
+    """Pointer to the ``lanes`` floats at ``array[r, offset]``."""
+    ary = context.make_array(array_type)(context, builder, value=array)
+    row_stride, column_stride = cgutils.unpack_tuple(builder, ary.strides, 2)
+    column = builder.mul(column_stride, ir.Constant(ir.IntType(64), offset))
+    address = builder.add(builder.ptrtoint(ary.data, ir.IntType(64)),
+                          builder.add(builder.mul(r, row_stride), column))
+    kind = ir.DoubleType() if lanes == 1 else ir.VectorType(ir.DoubleType(), lanes)
+    return builder.inttoptr(address, kind.as_pointer())
+
+
+def _pack(builder, values, lanes):
+    """Scalars as one vector of ``lanes`` floats (the scalar if one)."""
+    if lanes == 1:
+        return values[0]
+    vector = ir.Constant(ir.VectorType(ir.DoubleType(), lanes), ir.Undefined)
+    for j, value in enumerate(values):
+        vector = builder.insert_element(vector, value, ir.Constant(ir.IntType(32), j))
+    return vector
+
+
+def _tuple_piece(builder, row, offset, lanes):
+    return _pack(builder, [builder.extract_value(row, offset + j)
+                           for j in range(lanes)], lanes)
+
+
+@intrinsic
+def _scatter_add(typingctx, token, array, r, w, row):
+    """``array[r, :n] += w * row[:n]``, ``n = len(token)`` (a row tuple of
+    :func:`_load_row`; ``r`` unsigned)."""
+    width = min(len(token), REGISTER_WIDTH)  # wider: a branch never taken
+    sig = types.void(token, array, r, w, row)
+
+    def codegen(context, builder, signature, args):
+        _, data, index, scale, values = args
+        for offset, lanes in _vector_pieces(width, signature.args[1]):
+            pointer = _piece_pointer(context, builder, signature.args[1], data,
+                                     index, offset, lanes)
+            added = builder.fmul(_pack(builder, [scale] * lanes, lanes),
+                                 _tuple_piece(builder, values, offset, lanes))
+            builder.store(builder.fadd(builder.load(pointer, align=8), added),
+                          pointer, align=8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _gather_add(typingctx, token, acc, w, array, r):
+    """``acc + w * array[r, :n]`` as a row tuple (entries from ``n`` on:
+    ``acc``'s), ``n = len(token)``; ``r`` unsigned."""
+    width = min(len(token), REGISTER_WIDTH)  # wider: a branch never taken
+    sig = acc(token, acc, w, array, r)
+
+    def codegen(context, builder, signature, args):
+        _, total, scale, data, index = args
+        for offset, lanes in _vector_pieces(width, signature.args[3]):
+            pointer = _piece_pointer(context, builder, signature.args[3], data,
+                                     index, offset, lanes)
+            added = builder.fmul(_pack(builder, [scale] * lanes, lanes),
+                                 builder.load(pointer, align=8))
+            piece = builder.fadd(_tuple_piece(builder, total, offset, lanes), added)
+            for j in range(lanes):
+                value = piece if lanes == 1 else builder.extract_element(
+                    piece, ir.Constant(ir.IntType(32), j))
+                total = builder.insert_value(total, value, offset + j)
+        return total
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _one_hot(n, k):
+    """The row tuple with 1 at ``k`` (a run-time index) and 0 elsewhere."""
+    return (1.0 if k == 0 else 0.0, 1.0 if k == 1 else 0.0,
+            1.0 if k == 2 else 0.0, 1.0 if k == 3 else 0.0,
+            1.0 if k == 4 else 0.0, 1.0 if k == 5 else 0.0,
+            1.0 if k == 6 else 0.0, 1.0 if k == 7 else 0.0)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _in_registers(token):
     """Whether rows of this width are held in registers."""
@@ -88,7 +190,7 @@ def _gather_rows(token, i, task_ptr, row, weight, table, first, out):
         acc = _load_row(n, first, 0)
         for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
             w = 1.0 if weight is None else weight[v]
-            acc = _add_scaled(n, acc, w, _load_row(n, table, uintp(row[v])))
+            acc = _gather_add(token, acc, w, table, uintp(row[v]))
         for k in range(n):
             out[t, k] = acc[k]
         return
@@ -110,10 +212,8 @@ def _scatter_rows(token, i, task_ptr, row, weight, values, stats):
     if _in_registers(token):
         value = _load_row(n, values, t)
         for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
-            r = uintp(row[v])
             w = 1.0 if weight is None else weight[v]
-            for k in range(n):
-                stats[r, k] += w * value[k]
+            _scatter_add(token, stats, uintp(row[v]), w, value)
         return
     for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
         r = uintp(row[v])
@@ -179,6 +279,50 @@ def _softmax_inplace(scores):
     return top + np.log(total)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _clamp_and_shift(n, scores, b, keep, group_size):
+    """Restrict row ``b`` of a block's log-scores to the states of class
+    ``keep`` (when ``keep >= 0``) and shift it by its maximum, returned."""
+    if keep >= 0:
+        for k in range(n):
+            if k // group_size != keep:
+                scores[b, k] = -np.inf
+    top = scores[b, 0]
+    for k in range(1, n):
+        top = max(top, scores[b, k])
+    for k in range(n):
+        scores[b, k] -= top
+    return top
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _normalize_block(n, scores, exps, tops, counts, accumulate):
+    """Turn a block's shifted log-scores (``exps``: the same rows, flat)
+    into probabilities; add them to ``counts`` when ``accumulate``. Returns
+    the block's log-normalisers, ``tops`` included."""
+    for j in range(exps.shape[0]):  # one flat loop of exp: SIMD
+        exps[j] = _exp(exps[j])
+    # the log-normalisers as few logs of products (each total is in [1, n])
+    log_norm = 0.0
+    product = 1.0
+    for b in range(scores.shape[0]):
+        total = 0.0
+        for k in range(n):
+            total += scores[b, k]
+        if product > 1e250:
+            log_norm += np.log(product)
+            product = 1.0
+        product *= total
+        log_norm += tops[b]
+        inverse = 1.0 / total
+        for k in range(n):
+            scores[b, k] *= inverse
+        if accumulate:
+            for k in range(n):
+                counts[k] += scores[b, k]
+    return log_norm + np.log(product)
+
+
 @njit(cache=True, nogil=True)
 def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, clamp,
                          group_size, start, stop, posterior, stats, state_counts):
@@ -205,51 +349,85 @@ def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, cla
     # the neighbouring rows of state_counts, in the same cache line
     counts = np.zeros(n)
     log_likelihood = 0.0
-    # loops run over slices from 0, which lets LLVM drop numba's wraparound
-    # of negative indices (and vectorise the exp loop)
+    # Tasks go in blocks whose posterior rows stay in the L1 cache between
+    # the gather, the exp and the scatter; loops run over slices from 0,
+    # which lets LLVM drop numba's wraparound of negative indices (and
+    # vectorise the exp loop).
     for block in range(start, stop, TASK_BLOCK):
         end = min(block + TASK_BLOCK, stop)
         scores = posterior[block:end]
-        # log-scores, shifted by their maximum
         for b in range(scores.shape[0]):
             _gather_rows(token, block + b, task_ptr, row, weight, log_table,
                          first, posterior)
             keep = -1 if clamp is None else clamp[block + b]
-            if keep >= 0:
-                for k in range(n):
-                    if k // group_size != keep:
-                        scores[b, k] = -np.inf
-            top = scores[b, 0]
-            for k in range(1, n):
-                top = max(top, scores[b, k])
-            tops[b] = top
-            for k in range(n):
-                scores[b, k] -= top
-        # one flat loop of exp over the block: SIMD
-        exps = flat[block * n:end * n]
-        for j in range(exps.shape[0]):
-            exps[j] = _exp(exps[j])
-        # normalise; the log-normalisers as few logs of products (each
-        # total is in [1, n])
-        product = 1.0
+            tops[b] = _clamp_and_shift(n, scores, b, keep, group_size)
+        log_likelihood += _normalize_block(n, scores, flat[block * n:end * n],
+                                           tops, counts, stats is not None)
+        if stats is not None:
+            for i in range(block, end):
+                _scatter_rows(token, i, task_ptr, row, weight, posterior, stats)
+    for k in range(n):
+        state_counts[k] += counts[k]
+    return log_likelihood
+
+
+@njit(cache=True, nogil=True)
+def coin_posterior_pass(token, task_ptr, row, label, weight, log_miss, log_gain,
+                        log_prior, clamp, start, stop, posterior, matched,
+                        state_counts):
+    """E-step of a model whose vote likelihood depends on the true class only
+    through whether the vote matches it (MACE, the one-coin model).
+
+    A vote of table row ``r`` (a (worker, label) pair) with label ``l`` has
+    log-likelihood ``log_miss[r]`` under every class but ``l`` and
+    ``log_miss[r] + log_gain[r]`` under class ``l``. The same posterior and
+    log-likelihood as :func:`table_posterior_pass` with the table
+    ``log_miss[r] + log_gain[r] * (state == l)`` (which must be finite), at
+    a fraction of the cost: one table read per vote, and one statistic,
+    ``matched[r] += w_v * posterior[i, l]`` (the row's expected votes on
+    tasks of class ``l``; ``matched`` may be None).
+    """
+    n = _width(token, posterior)
+    flat = posterior.reshape(-1)
+    first = log_prior.reshape(1, -1)
+    tops = np.empty(TASK_BLOCK)
+    counts = np.zeros(n)
+    log_likelihood = 0.0
+    for block in range(start, stop, TASK_BLOCK):
+        end = min(block + TASK_BLOCK, stop)
+        scores = posterior[block:end]
         for b in range(scores.shape[0]):
-            total = 0.0
-            for k in range(n):
-                total += scores[b, k]
-            if product > 1e250:
-                log_likelihood += np.log(product)
-                product = 1.0
-            product *= total
-            log_likelihood += tops[b]
-            inverse = 1.0 / total
-            for k in range(n):
-                scores[b, k] *= inverse
-            if stats is not None:
+            t = uintp(block + b)
+            miss = 0.0
+            if _in_registers(token):
+                acc = _load_row(n, first, 0)
+                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
+                    r = uintp(row[v])
+                    w = 1.0 if weight is None else weight[v]
+                    miss += w * log_miss[r]
+                    acc = _add_scaled(n, acc, w * log_gain[r],
+                                      _one_hot(n, label[v]))
                 for k in range(n):
-                    counts[k] += scores[b, k]
-                _scatter_rows(token, block + b, task_ptr, row, weight, posterior,
-                              stats)
-        log_likelihood += np.log(product)
+                    scores[b, k] = acc[k]
+            else:
+                for k in range(n):
+                    scores[b, k] = first[0, k]
+                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
+                    r = uintp(row[v])
+                    w = 1.0 if weight is None else weight[v]
+                    miss += w * log_miss[r]
+                    scores[b, uintp(label[v])] += w * log_gain[r]
+            log_likelihood += miss
+            keep = -1 if clamp is None else clamp[t]
+            tops[b] = _clamp_and_shift(n, scores, b, keep, 1)
+        log_likelihood += _normalize_block(n, scores, flat[block * n:end * n],
+                                           tops, counts, matched is not None)
+        if matched is not None:
+            for i in range(block, end):
+                t = uintp(i)
+                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
+                    w = 1.0 if weight is None else weight[v]
+                    matched[uintp(row[v])] += w * posterior[t, uintp(label[v])]
     for k in range(n):
         state_counts[k] += counts[k]
     return log_likelihood
@@ -733,7 +911,8 @@ def already_codes(values, n_values, sort):
 
 @njit(cache=True, nogil=True)
 def label_totals(label, weight, n_classes):
-    """Total vote weight of each class (``weight`` None: 1 per vote), without
+    """Total vote weight of each class (or of each value of any index in
+    ``range(n_classes)``; ``weight`` None: 1 per vote), without
     ``np.bincount``'s copy of int32 codes. Weighted votes are added in vote
     order, as ``np.bincount`` does; unit votes of up to
     ``MAX_UNROLLED_WIDTH`` classes are counted one class at a time (one

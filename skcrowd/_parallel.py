@@ -134,15 +134,64 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
     """
     from ._kernels import table_posterior_pass, width_token
 
-    n_states = log_prior.shape[0]
-    n_rows = log_table.shape[0] if accumulate else 1
+    token = width_token(log_prior.shape[0])
     row = votes.worker_label_index()
     weight = votes.kernel_weight()
-    token = width_token(n_states)
-    clamp = clamp if clamp is not None and np.any(clamp >= 0) else None
+    clamp = _any_gold(clamp)
+
+    def run_pass(start, stop, posterior, stats, state_counts):
+        return table_posterior_pass(
+            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
+            group_size, start, stop, posterior, stats, state_counts)
+
+    return _chunked_e_step(votes, log_prior.shape[0], log_table.shape,
+                           accumulate, run_pass, n_jobs)
+
+
+def coin_e_step(votes, log_miss, log_gain, log_prior, clamp, accumulate,
+                n_jobs=None):
+    """E-step of a model whose vote likelihood depends on the true class only
+    through whether the vote matches it (see
+    :func:`~skcrowd._kernels.coin_posterior_pass`), chunked and threaded as
+    :func:`table_e_step`. ``log_miss`` and ``log_gain`` have one entry per
+    table row (worker, label). Returns the posterior, ``matched[row]`` (the
+    row's expected vote weight on tasks of its own label; a (1,) array of
+    zeros unless ``accumulate``), the expected class counts and the
+    log-likelihood.
+    """
+    from ._kernels import coin_posterior_pass, width_token
+
+    token = width_token(log_prior.shape[0])
+    row = votes.worker_label_index()
+    weight = votes.kernel_weight()
+    clamp = _any_gold(clamp)
+
+    def run_pass(start, stop, posterior, stats, state_counts):
+        return coin_posterior_pass(
+            token, votes.task_ptr, row, votes.label, weight, log_miss, log_gain,
+            log_prior, clamp, start, stop, posterior, stats, state_counts)
+
+    return _chunked_e_step(votes, log_prior.shape[0], log_miss.shape, accumulate,
+                           run_pass, n_jobs)
+
+
+def _any_gold(clamp):
+    """The clamp array, or None when no task has a gold label."""
+    return clamp if clamp is not None and np.any(clamp >= 0) else None
+
+
+def _chunked_e_step(votes, n_states, stats_shape, accumulate, run_pass, n_jobs):
+    """Run ``run_pass(start, stop, posterior, stats, state_counts)`` (a
+    kernel over tasks start:stop returning their log-likelihood) over the
+    chunks of ``votes`` in threads, each chunk with its own partial
+    statistics of ``stats_shape`` (when ``accumulate``), added in chunk
+    order. Returns the posterior, the statistics (zeros of shape (1,
+    n_states) or (1,) unless ``accumulate``), the state counts and the
+    log-likelihood."""
+    stats_size = int(np.prod(stats_shape)) if accumulate else n_states
     posterior = np.empty((votes.n_tasks, n_states))
-    chunks = chunks_of(votes, n_rows * n_states)
-    partials = partial_buffers(len(chunks), (n_rows, n_states)) if accumulate else None
+    chunks = chunks_of(votes, stats_size)
+    partials = partial_buffers(len(chunks), stats_shape) if accumulate else None
     state_counts = np.zeros((len(chunks), n_states))
     log_likelihoods = np.zeros(len(chunks))
 
@@ -151,13 +200,15 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
         if accumulate:
             stats = partials[c]
             stats.fill(0.0)
-        log_likelihoods[c] = table_posterior_pass(
-            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
-            group_size, start, stop, posterior, stats, state_counts[c])
+        log_likelihoods[c] = run_pass(start, stop, posterior, stats,
+                                      state_counts[c])
 
     map_chunks(run, chunks, n_jobs, indexed=True)
     # partials added in chunk order: the same sums whatever the thread count
-    stats = partials.sum(axis=0) if accumulate else np.zeros((1, n_states))
+    if accumulate:
+        stats = partials.sum(axis=0)
+    else:
+        stats = np.zeros((1, n_states) if len(stats_shape) == 2 else (1,))
     state_counts = state_counts.sum(axis=0)
     log_likelihood = float(np.add.reduce(log_likelihoods))
     return posterior, stats, state_counts, log_likelihood

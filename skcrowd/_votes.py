@@ -356,6 +356,17 @@ class Votes:
             self.__dict__["_kernel_weight"] = None if unit else self.weight
         return self.__dict__["_kernel_weight"]
 
+    def row_totals(self, n_rows):
+        """Total vote weight of each (worker, label) row of a table with
+        ``n_rows`` rows (computed once per size)."""
+        from ._kernels import label_totals
+
+        cache = self.__dict__.setdefault("_row_totals", {})
+        if n_rows not in cache:
+            cache[n_rows] = label_totals(self.worker_label_index(),
+                                         self.kernel_weight(), n_rows)
+        return cache[n_rows]
+
     def task_counts(self):
         """Total vote weight of each task, shape (n_tasks,)."""
         if self._weight is None:

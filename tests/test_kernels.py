@@ -2,15 +2,20 @@
 
 import numpy as np
 import pytest
-from numba import njit
+from numba import njit, uintp
 
 from skcrowd._kernels import (
+    REGISTER_WIDTH,
     _exp,
+    _gather_add,
+    _load_row,
+    _scatter_add,
     already_codes,
     hard_vote_rows,
     label_totals,
     normalized_rows,
     sorted_task_pointers,
+    width_token,
 )
 from skcrowd._votes import factorize
 
@@ -118,3 +123,37 @@ def test_normalized_rows_and_hard_vote_rows():
     hard_vote_rows(counts, fallback, hard)
     np.testing.assert_array_equal(hard, [[1, 0, 0], [0.5, 0.5, 0],
                                          [0.5, 0.3, 0.2], [0, 0.5, 0.5]])
+
+
+@njit
+def _scatter_then_gather(token, table, rows, weights, first):
+    """The vector row intrinsics: every row of ``rows`` gets ``w * first``
+    added, then the sum of ``w * table[r]`` over rows is gathered."""
+    value = _load_row(len(token), first, 0)
+    acc = _load_row(len(token), first, 0)
+    for j in range(rows.shape[0]):
+        _scatter_add(token, table, uintp(rows[j]), weights[j], value)
+    for j in range(rows.shape[0]):
+        acc = _gather_add(token, acc, weights[j], table, uintp(rows[j]))
+    return acc
+
+
+@pytest.mark.parametrize("width", range(1, REGISTER_WIDTH + 1))
+@pytest.mark.parametrize("layout", ["C", "strided rows", "F"])
+def test_vector_row_intrinsics_match_numpy(width, layout):
+    # every split into vectors of 4, 2 and 1 floats; other layouts one by one
+    rng = np.random.default_rng(width)
+    table = rng.normal(size=(6, width + 3))
+    table = {"C": table[:, :width].copy(), "strided rows": table[:, :width],
+             "F": np.asfortranarray(table[:, :width])}[layout]
+    first = rng.normal(size=(1, width))
+    rows = np.array([0, 3, 3, 5, 1], dtype=np.int64)
+    weights = rng.uniform(0.5, 2.0, len(rows))
+    want_table = table.copy()
+    for r, w in zip(rows, weights, strict=True):
+        want_table[r] += w * first[0]
+    want = first[0] + (weights[:, None] * want_table[rows]).sum(axis=0)
+    got = _scatter_then_gather(width_token(width), table, rows, weights, first)
+    np.testing.assert_array_equal(table, want_table)  # the same sums, in order
+    np.testing.assert_allclose(got[:width], want, rtol=1e-13)
+    assert got[width:] == (0.0,) * (REGISTER_WIDTH - width)

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._parallel import coin_e_step
 from ..base import BaseEM
 from .dawid_skene import _ConfusionEM, _MeanWorkerAfterFit
 
@@ -26,9 +27,11 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
     ``spam_label_distribution_[w]``; otherwise it gives the true label. True
     labels follow ``class_prior_``, learned by default (the paper's uniform
     prior is ``fit_prior=False``). This is a Dawid-Skene model whose
-    confusion matrices are ``(1 - p) I + p 1 xi^T``, so the E-step is
-    Dawid-Skene's compiled pass; the statistics are the expected numbers of
-    votes given knowingly and of spammed votes of each label.
+    confusion matrices are ``(1 - p) I + p 1 xi^T``: a vote's likelihood
+    depends on the true class only through whether the vote matches it, so
+    the E-step reads one number per vote (and falls back to Dawid-Skene's
+    pass when a label is never spammed); the statistics are the expected
+    numbers of votes given knowingly and of spammed votes of each label.
 
     ``method="vb"`` (the default, as in MACE) is variational Bayes with a
     Beta(``spam_prior``, ``knowing_prior``) prior on the spamming probability
@@ -278,32 +281,55 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
         return spam * strategy + (1.0 - spam) * eye
 
     def _e_step(self, votes, params, clamp, accumulate):
-        posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
-                                                           accumulate)
-        if accumulate:
-            stats = self._split(stats, params)
+        spam = params["spam_probability"][:, None]
+        strategy = params["spam_label_distribution"]
+        spammed = (spam * strategy).reshape(-1)  # P(label | other class), by row
+        if not np.all(spammed > 0):  # a label never spammed: the table E-step
+            posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
+                                                               accumulate)
+            if accumulate:
+                stats = self._split(stats, params)
+            return posterior, stats, log_likelihood
+        # A vote's likelihood depends on the true class only through whether
+        # it matches: the one-coin E-step, one table read per vote.
+        log_miss = np.log(spammed)
+        log_gain = np.log1p((1.0 - spam) / (spam * strategy)).reshape(-1)
+        posterior, matched, class_counts, log_likelihood = coin_e_step(
+            votes, log_miss, log_gain, np.log(params["class_prior"]), clamp,
+            accumulate, n_jobs=self.n_jobs)
+        if not accumulate:
+            return posterior, {"class_counts": class_counts}, log_likelihood
+        given = votes.row_totals(len(matched)).reshape(strategy.shape)
+        stats = self._split_counts(matched.reshape(strategy.shape), given,
+                                   class_counts, params)
         return posterior, stats, log_likelihood
 
     def _stats(self, votes, posterior):
         return self._split(super()._stats(votes, posterior),
                            self._start_params(votes))
 
+    @classmethod
+    def _split(cls, stats, params):
+        """:meth:`_split_counts` from the expected (worker, true class,
+        label) counts."""
+        counts = stats["confusion_counts"]
+        return cls._split_counts(np.einsum("wll->wl", counts), counts.sum(axis=1),
+                                 stats["class_counts"], params)
+
     @staticmethod
-    def _split(stats, params):
-        """Votes given knowingly and spammed votes per label, from the
-        expected (worker, true class, label) counts: a vote that matches the
-        true class was given knowingly with probability ``(1 - p) / (p xi_l +
-        1 - p)``, any other vote was spammed."""
+    def _split_counts(matching, given, class_counts, params):
+        """Votes given knowingly and spammed votes per label, from each
+        worker's vote weight per label (``given``) and the part of it on
+        tasks whose true class is that label (``matching``): a vote that
+        matches the true class was given knowingly with probability ``(1 -
+        p) / (p xi_l + 1 - p)``, any other vote was spammed."""
         spam = params["spam_probability"][:, None]
         strategy = params["spam_label_distribution"]
-        counts = stats["confusion_counts"]
-        given = counts.sum(axis=1)
-        matching = np.einsum("wll->wl", counts)
         knowing = matching * (1.0 - spam) / (spam * strategy + 1.0 - spam)
         return {
             "knowing_counts": knowing.sum(axis=1),
             "spam_label_counts": given - knowing,
-            "class_counts": stats["class_counts"],
+            "class_counts": class_counts,
         }
 
     def _m_step(self, stats):
