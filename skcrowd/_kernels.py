@@ -372,20 +372,22 @@ def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, cla
 
 
 @njit(cache=True, nogil=True)
-def coin_posterior_pass(token, task_ptr, row, label, weight, log_miss, log_gain,
-                        log_prior, clamp, start, stop, posterior, matched,
-                        state_counts):
+def coin_posterior_pass(token, task_ptr, row, label, weight, log_gain, log_prior,
+                        clamp, start, stop, posterior, matched, state_counts):
     """E-step of a model whose vote likelihood depends on the true class only
     through whether the vote matches it (MACE, the one-coin model).
 
     A vote of table row ``r`` (a (worker, label) pair) with label ``l`` has
     log-likelihood ``log_miss[r]`` under every class but ``l`` and
-    ``log_miss[r] + log_gain[r]`` under class ``l``. The same posterior and
-    log-likelihood as :func:`table_posterior_pass` with the table
-    ``log_miss[r] + log_gain[r] * (state == l)`` (which must be finite), at
-    a fraction of the cost: one table read per vote, and one statistic,
-    ``matched[r] += w_v * posterior[i, l]`` (the row's expected votes on
-    tasks of class ``l``; ``matched`` may be None).
+    ``log_miss[r] + log_gain[r]`` under class ``l``. ``log_miss`` shifts
+    every class of a task alike, so the posterior does not read it: the same
+    posterior as :func:`table_posterior_pass` with the table ``log_miss[r] +
+    log_gain[r] * (state == l)`` (which must be finite), at a fraction of
+    the cost: one table read per vote, and one statistic, ``matched[r] +=
+    w_v * posterior[i, l]`` (the row's expected votes on tasks of class
+    ``l``; ``matched`` may be None). The log-likelihood returned lacks the
+    votes' ``sum_v w_v log_miss[row_v]``, which the caller adds from the
+    rows' vote totals.
     """
     n = _width(token, posterior)
     flat = posterior.reshape(-1)
@@ -398,26 +400,11 @@ def coin_posterior_pass(token, task_ptr, row, label, weight, log_miss, log_gain,
         scores = posterior[block:end]
         for b in range(scores.shape[0]):
             t = uintp(block + b)
-            miss = 0.0
-            if _in_registers(token):
-                acc = _load_row(n, first, 0)
-                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
-                    r = uintp(row[v])
-                    w = 1.0 if weight is None else weight[v]
-                    miss += w * log_miss[r]
-                    acc = _add_scaled(n, acc, w * log_gain[r],
-                                      _one_hot(n, label[v]))
-                for k in range(n):
-                    scores[b, k] = acc[k]
-            else:
-                for k in range(n):
-                    scores[b, k] = first[0, k]
-                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
-                    r = uintp(row[v])
-                    w = 1.0 if weight is None else weight[v]
-                    miss += w * log_miss[r]
-                    scores[b, uintp(label[v])] += w * log_gain[r]
-            log_likelihood += miss
+            for k in range(n):
+                scores[b, k] = first[0, k]
+            for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
+                w = 1.0 if weight is None else weight[v]
+                scores[b, uintp(label[v])] += w * log_gain[uintp(row[v])]
             keep = -1 if clamp is None else clamp[t]
             tops[b] = _clamp_and_shift(n, scores, b, keep, 1)
         log_likelihood += _normalize_block(n, scores, flat[block * n:end * n],
@@ -590,16 +577,47 @@ import math  # noqa: E402  (appended section: special functions)
 
 @njit(cache=True, nogil=True, inline="always")
 def _digamma(x):
-    """Digamma function for x > 0 (recurrence, then the asymptotic series;
-    absolute error below 1e-11)."""
+    """Digamma function for x > 0: the recurrence up to x >= 10, then the
+    asymptotic series to the x**-14 term (within 1e-14 of SciPy's relative
+    to the value, away from the root near 1.46)."""
     result = 0.0
-    while x < 6.0:
+    while x < 10.0:
         result -= 1.0 / x
         x += 1.0
     f = 1.0 / (x * x)
     series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (
-        1.0 / 240 - f / 132.0))))
+        1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f / 12.0))))))
     return result + np.log(x) - 0.5 / x - series
+
+
+@njit(cache=True, nogil=True)
+def spam_variational_params(spammed, knowing, spam_prior, knowing_prior,
+                            strategy_prior, spam, strategy):
+    """MACE's variational M-step, worker by worker: the geometric-mean
+    parameters ``exp(E[log p])`` of the Beta posterior of the spamming
+    probability and of the Dirichlet posterior of the spam-label
+    distribution. The latter are sub-normalised; normalised ones give the
+    same vote likelihoods up to a constant per vote (hence the same
+    posteriors), and are what ``strategy`` receives, with ``spam`` the
+    matching spamming probability."""
+    n_classes = spammed.shape[1]
+    for w in range(spammed.shape[0]):
+        spam_count = spam_prior
+        strategy_total = 0.0
+        for k in range(n_classes):
+            spam_count += spammed[w, k]
+            strategy_total += spammed[w, k] + strategy_prior
+        total = _digamma(spam_count + knowing[w] + knowing_prior)
+        spam_weight = np.exp(_digamma(spam_count) - total)
+        knowing_weight = np.exp(_digamma(knowing[w] + knowing_prior) - total)
+        shift = _digamma(strategy_total)
+        norm = 0.0
+        for k in range(n_classes):
+            strategy[w, k] = np.exp(_digamma(spammed[w, k] + strategy_prior) - shift)
+            norm += strategy[w, k]
+        for k in range(n_classes):
+            strategy[w, k] /= norm
+        spam[w] = spam_weight * norm / (spam_weight * norm + knowing_weight)
 
 
 @njit(cache=True, nogil=True)

@@ -168,11 +168,15 @@ def coin_e_step(votes, log_miss, log_gain, log_prior, clamp, accumulate,
 
     def run_pass(start, stop, posterior, stats, state_counts):
         return coin_posterior_pass(
-            token, votes.task_ptr, row, votes.label, weight, log_miss, log_gain,
-            log_prior, clamp, start, stop, posterior, stats, state_counts)
+            token, votes.task_ptr, row, votes.label, weight, log_gain, log_prior,
+            clamp, start, stop, posterior, stats, state_counts)
 
-    return _chunked_e_step(votes, log_prior.shape[0], log_miss.shape, accumulate,
-                           run_pass, n_jobs)
+    posterior, matched, class_counts, log_likelihood = _chunked_e_step(
+        votes, log_prior.shape[0], log_miss.shape, accumulate, run_pass, n_jobs)
+    # every vote's log_miss, which the pass leaves out
+    totals = votes.row_totals(len(log_miss))
+    log_likelihood += float(totals @ log_miss)
+    return posterior, matched, class_counts, log_likelihood
 
 
 def _any_gold(clamp):

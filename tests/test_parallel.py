@@ -212,3 +212,53 @@ def test_row_argmax_is_numpy_argmax_with_ties():
     got = np.empty(len(scores), dtype=np.intp)
     row_argmax(scores, got)
     np.testing.assert_array_equal(got, np.argmax(scores, axis=1))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("gold", [False, True])
+def test_coin_e_step_matches_numpy(product, weighted, gold):
+    """The one-coin pass equals the table E-step of its table, ``log_miss``
+    everywhere plus ``log_gain`` where the state is the vote's label."""
+    from skcrowd._parallel import coin_e_step
+
+    votes = product
+    if weighted:
+        votes = type(votes)(votes.task, votes.worker, votes.label,
+                            np.linspace(0.5, 2.0, votes.n_votes),
+                            task_ids=votes.task_ids, worker_ids=votes.worker_ids,
+                            classes=votes.classes)
+    rng = np.random.default_rng(3)
+    n_rows, n_classes = votes.n_workers * votes.n_classes, votes.n_classes
+    log_miss = np.log(rng.uniform(0.05, 0.5, n_rows))
+    log_gain = np.log1p(rng.uniform(0.1, 5.0, n_rows))
+    log_table = np.repeat(log_miss[:, None], n_classes, axis=1)
+    log_table[np.arange(n_rows), np.arange(n_rows) % n_classes] += log_gain
+    log_prior = np.log(np.array([0.3, 0.7]))
+    clamp = np.full(votes.n_tasks, -1, dtype=np.int32)
+    if gold:
+        clamp[::5] = np.arange(len(clamp[::5])) % n_classes
+    posterior, matched, class_counts, log_likelihood = coin_e_step(
+        votes, log_miss, log_gain, log_prior, clamp, True)
+    want = numpy_e_step(votes, log_table, log_prior, clamp)
+    np.testing.assert_allclose(posterior, want[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(matched, want[1][np.arange(n_rows),
+                                                np.arange(n_rows) % n_classes],
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(class_counts, want[2], rtol=1e-12)
+    np.testing.assert_allclose(log_likelihood, want[3], rtol=1e-12)
+
+
+def test_mace_one_coin_e_step_equals_its_table_e_step(product):
+    from skcrowd import MACE
+    from skcrowd.aggregation.dawid_skene import _ConfusionEM
+
+    model = MACE(max_iter=5, tol=0, n_restarts=1, random_state=0).fit(product)
+    params = model._params_with_unseen
+    clamp = np.full(product.n_tasks, -1, dtype=np.int32)
+    clamp[::9] = 1
+    coin = model._e_step(product, params, clamp, True)
+    table = _ConfusionEM._e_step(model, product, params, clamp, True)
+    np.testing.assert_allclose(coin[0], table[0], rtol=1e-12, atol=1e-14)
+    assert coin[2] == pytest.approx(table[2], rel=1e-12)
+    for key, value in model._split(table[1], params).items():
+        np.testing.assert_allclose(coin[1][key], value, rtol=1e-10, atol=1e-12)

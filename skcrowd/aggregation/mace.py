@@ -4,11 +4,11 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import digamma
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._kernels import spam_variational_params
 from .._parallel import coin_e_step
 from ..base import BaseEM
 from .dawid_skene import _ConfusionEM, _MeanWorkerAfterFit
@@ -347,21 +347,14 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
             spam = spam_count / (spam_count + knowing + smoothing)
             strategy = spammed + smoothing
             strategy /= strategy.sum(axis=1, keepdims=True)
-        else:
-            # variational Bayes: geometric-mean parameters exp(E[log p])
-            spam_count = spammed.sum(axis=1) + self.spam_prior
-            total = digamma(spam_count + knowing + self.knowing_prior)
-            spam_weight = np.exp(digamma(spam_count) - total)
-            knowing_weight = np.exp(digamma(knowing + self.knowing_prior) - total)
-            strategy_count = spammed + self.strategy_prior
-            strategy = np.exp(digamma(strategy_count)
-                              - digamma(strategy_count.sum(axis=1, keepdims=True)))
-            # they are sub-normalised; the same vote likelihoods up to a
-            # constant per vote (hence the same posteriors) come from
-            # normalised parameters, which are what is stored
-            norm = strategy.sum(axis=1)
-            strategy /= norm[:, None]
-            spam = spam_weight * norm / (spam_weight * norm + knowing_weight)
+        else:  # variational Bayes: geometric-mean parameters exp(E[log p])
+            spam = np.empty(len(knowing))
+            strategy = np.empty(spammed.shape)
+            spam_variational_params(
+                np.ascontiguousarray(spammed, dtype=np.float64),
+                np.ascontiguousarray(knowing, dtype=np.float64),
+                float(self.spam_prior), float(self.knowing_prior),
+                float(self.strategy_prior), spam, strategy)
         return {
             "class_prior": class_prior,
             "spam_probability": spam,
