@@ -234,11 +234,16 @@ def _aggregator_class(name):
     raise ValueError(f"no skcrowd aggregator named {name!r}")
 
 
-def _warm_up(cls, params):
-    """Fit once on a tiny crowd so the timed fits find the kernels compiled."""
+def _warm_up(cls, params, like=None):
+    """Fit once on a tiny crowd, in the input type of the timed fits (``like``:
+    a DataFrame's columns have their own dtypes and are read-only), so the
+    timed fits find the kernels compiled for their arrays."""
     from skcrowd.simulation import make_crowd
 
     tiny, _, _ = make_crowd(60, 12, 5, votes_per_task=4, random_state=0)
+    if like is not None and hasattr(like, "columns"):
+        tiny = type(like)({"task": tiny.task, "worker": tiny.worker,
+                           "label": tiny.label}).astype(like.dtypes.to_dict())
     tic = time.perf_counter()
     cls(**_small(params)).fit(tiny)
     return time.perf_counter() - tic
@@ -294,7 +299,7 @@ def _job_fit(job, base):
         X = _votes(task, worker, label, n_workers, n_classes)
     n_votes = int(len(task))
     del task, worker, label
-    out = {"warm_up_seconds": _warm_up(cls, params),
+    out = {"warm_up_seconds": _warm_up(cls, params, like=X),
            "rss_before_fit_mb": rss_mb()}
     times = []
     model = None
