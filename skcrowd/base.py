@@ -444,14 +444,17 @@ class BaseEM(BaseAggregator):
         posterior[known, gold[known]] = 1.0
         return posterior
 
+    def _starting_stats(self, votes, gold):
+        """Statistics of the initial posterior: EM's first M-step reads them."""
+        return self._stats(votes, self._initial_posterior(votes, gold))
+
     def _fit_votes(self, votes, gold):
         if not isinstance(votes, Votes):
             # votes partitioned over a Dask cluster (skcrowd.distributed): the
             # same steps, run per partition, statistics summed
             stats, e_step = votes.em_steps(self, gold)
             return self._em(stats, e_step, votes.n_tasks, votes.n_workers)
-        posterior = self._initial_posterior(votes, gold)
-        stats = self._stats(votes, posterior)
+        stats = self._starting_stats(votes, gold)
 
         def e_step(params):
             return self._e_step(votes, params, gold, accumulate=True)

@@ -625,8 +625,7 @@ def _initial_part(model, part, seed):
     if seed is not None:
         model = copy.copy(model)
         model.random_state = seed
-    posterior = model._initial_posterior(part["votes"], part["clamp"])
-    return model._stats(part["votes"], posterior), 0.0
+    return model._starting_stats(part["votes"], part["clamp"]), 0.0
 
 
 def _e_step_part(model, part, params):

@@ -272,6 +272,13 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
                                        accumulate=False)
         return posterior
 
+    def _starting_stats(self, votes, gold):
+        # the statistics of that E-step's posterior, split by the same
+        # parameters: what _stats(votes, _initial_posterior(...)) gives
+        _, stats, _ = self._e_step(votes, self._start_params(votes), gold,
+                                   accumulate=True)
+        return stats
+
     def _confusion(self, params):
         """Confusion matrices ``[w, true, label] = p xi_label + (1 - p) 1(true
         == label)``: the Dawid-Skene family's E-step reads them."""
