@@ -177,7 +177,7 @@ def _in_registers(token):
     return len(token) > 0 and len(token) <= REGISTER_WIDTH
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _gather_rows(token, i, task_ptr, row, weight, table, first, out):
     """``out[i] = first[0] + sum over the votes v of task i of w_v
     table[row_v]`` (``w_v = 1`` when ``weight`` is None; ``first`` has one
@@ -203,7 +203,7 @@ def _gather_rows(token, i, task_ptr, row, weight, table, first, out):
             out[t, k] += w * table[r, k]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _scatter_rows(token, i, task_ptr, row, weight, values, stats):
     """``stats[row_v] += w_v * values[i]`` for the votes v of task i
     (unsigned indices, as in :func:`_gather_rows`)."""
