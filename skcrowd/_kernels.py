@@ -112,6 +112,18 @@ def _pack(builder, values, lanes):
     return vector
 
 
+def _row_pieces(context, builder, array_type, array, r, width):
+    """``(offset, lanes, pointer)`` of each piece of ``array[r, :width]``."""
+    for offset, lanes in _vector_pieces(width, array_type):
+        yield offset, lanes, _piece_pointer(context, builder, array_type, array,
+                                            r, offset, lanes)
+
+
+def _scaled(builder, scale, value, lanes):
+    """``scale * value`` for a scalar ``scale`` and a piece of a row."""
+    return builder.fmul(_pack(builder, [scale] * lanes, lanes), value)
+
+
 def _tuple_piece(builder, row, offset, lanes):
     return _pack(builder, [builder.extract_value(row, offset + j)
                            for j in range(lanes)], lanes)
@@ -126,11 +138,11 @@ def _scatter_add(typingctx, token, array, r, w, row):
 
     def codegen(context, builder, signature, args):
         _, data, index, scale, values = args
-        for offset, lanes in _vector_pieces(width, signature.args[1]):
-            pointer = _piece_pointer(context, builder, signature.args[1], data,
-                                     index, offset, lanes)
-            added = builder.fmul(_pack(builder, [scale] * lanes, lanes),
-                                 _tuple_piece(builder, values, offset, lanes))
+        for offset, lanes, pointer in _row_pieces(context, builder,
+                                                  signature.args[1], data, index,
+                                                  width):
+            added = _scaled(builder, scale,
+                            _tuple_piece(builder, values, offset, lanes), lanes)
             builder.store(builder.fadd(builder.load(pointer, align=8), added),
                           pointer, align=8)
         return context.get_dummy_value()
@@ -147,11 +159,10 @@ def _gather_add(typingctx, token, acc, w, array, r):
 
     def codegen(context, builder, signature, args):
         _, total, scale, data, index = args
-        for offset, lanes in _vector_pieces(width, signature.args[3]):
-            pointer = _piece_pointer(context, builder, signature.args[3], data,
-                                     index, offset, lanes)
-            added = builder.fmul(_pack(builder, [scale] * lanes, lanes),
-                                 builder.load(pointer, align=8))
+        for offset, lanes, pointer in _row_pieces(context, builder,
+                                                  signature.args[3], data, index,
+                                                  width):
+            added = _scaled(builder, scale, builder.load(pointer, align=8), lanes)
             piece = builder.fadd(_tuple_piece(builder, total, offset, lanes), added)
             for j in range(lanes):
                 value = piece if lanes == 1 else builder.extract_element(
@@ -324,22 +335,35 @@ def _normalize_block(n, scores, exps, tops, counts, accumulate):
 
 
 @njit(cache=True, nogil=True)
-def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, clamp,
-                         group_size, start, stop, posterior, stats, state_counts):
-    """E-step of a model whose vote likelihood is a (row, state) table.
+def posterior_pass(token, task_ptr, row, label, weight, log_table, log_gain,
+                   log_prior, clamp, group_size, start, stop, posterior, stats,
+                   state_counts):
+    """The E-step over tasks ``start:stop``, for either kind of vote
+    likelihood (the other argument is None; numba compiles each kind apart):
 
-    For tasks ``start:stop``, ``posterior[i] = softmax(log_prior + sum_v w_v
-    log_table[row_v])`` where ``row_v`` is the table row of vote ``v`` (e.g.
-    ``worker * n_classes + label``) and ``w_v`` its weight (1 when ``weight``
-    is None). State ``s`` belongs to class ``s // group_size`` (EBCC's
-    (class, subtype) pairs; 1 for the Dawid-Skene family); a known gold label
-    ``clamp[i] = c >= 0`` restricts task ``i`` to the states of class ``c``
-    (``clamp`` may be None: no gold). When ``stats`` is not None the pass
-    also adds the M-step statistics ``stats[row_v] += w_v * posterior[i]``
-    and ``state_counts += posterior[i]``.
+    * ``log_table`` (rows x states): a vote of table row ``r`` (e.g.
+      ``worker * n_classes + label``) has log-likelihood ``log_table[r, s]``
+      under state ``s``: ``posterior[i] = softmax(log_prior + sum_v w_v
+      log_table[row_v])``; ``stats[row_v] += w_v * posterior[i]``.
+    * ``log_gain`` (one per row; MACE, the one-coin model): the vote's
+      log-likelihood is ``log_miss[r]`` under every class but its label ``l``
+      and ``log_miss[r] + log_gain[r]`` under ``l``. ``log_miss`` shifts
+      every class of a task alike, so the posterior does not read it: the
+      posterior of the table ``log_miss[r] + log_gain[r] * (state == l)``
+      (which must be finite) at a fraction of the cost, one number read per
+      vote and one statistic, ``stats[row_v] += w_v * posterior[i, l]`` (the
+      row's expected votes on tasks of class ``l``). The log-likelihood
+      returned lacks the votes' ``sum_v w_v log_miss[row_v]``, which the
+      caller adds from the rows' vote totals.
 
-    ``token`` is :func:`width_token` of the number of states. Returns the
-    log-likelihood of the tasks' votes (and gold labels).
+    ``w_v`` is the vote's weight (1 when ``weight`` is None). State ``s``
+    belongs to class ``s // group_size`` (EBCC's (class, subtype) pairs; 1
+    otherwise); a known gold label ``clamp[i] = c >= 0`` restricts task ``i``
+    to the states of class ``c`` (``clamp`` may be None: no gold). When
+    ``stats`` is not None the pass adds the M-step statistics and
+    ``state_counts += posterior[i]``. ``token`` is :func:`width_token` of the
+    number of states. Returns the log-likelihood of the tasks' votes (and
+    gold labels).
     """
     n = _width(token, posterior)
     flat = posterior.reshape(-1)
@@ -357,64 +381,32 @@ def table_posterior_pass(token, task_ptr, row, weight, log_table, log_prior, cla
         end = min(block + TASK_BLOCK, stop)
         scores = posterior[block:end]
         for b in range(scores.shape[0]):
-            _gather_rows(token, block + b, task_ptr, row, weight, log_table,
-                         first, posterior)
-            keep = -1 if clamp is None else clamp[block + b]
+            t = uintp(block + b)
+            # two tests on None, not if/else: numba drops a branch at compile
+            # time only when its test reads an argument that is None
+            if log_table is not None:
+                _gather_rows(token, t, task_ptr, row, weight, log_table, first,
+                             posterior)
+            if log_gain is not None:
+                for k in range(n):
+                    scores[b, k] = first[0, k]
+                for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
+                    w = 1.0 if weight is None else weight[v]
+                    scores[b, uintp(label[v])] += w * log_gain[uintp(row[v])]
+            keep = -1 if clamp is None else clamp[t]
             tops[b] = _clamp_and_shift(n, scores, b, keep, group_size)
         log_likelihood += _normalize_block(n, scores, flat[block * n:end * n],
                                            tops, counts, stats is not None)
-        if stats is not None:
-            for i in range(block, end):
-                _scatter_rows(token, i, task_ptr, row, weight, posterior, stats)
-    for k in range(n):
-        state_counts[k] += counts[k]
-    return log_likelihood
-
-
-@njit(cache=True, nogil=True)
-def coin_posterior_pass(token, task_ptr, row, label, weight, log_gain, log_prior,
-                        clamp, start, stop, posterior, matched, state_counts):
-    """E-step of a model whose vote likelihood depends on the true class only
-    through whether the vote matches it (MACE, the one-coin model).
-
-    A vote of table row ``r`` (a (worker, label) pair) with label ``l`` has
-    log-likelihood ``log_miss[r]`` under every class but ``l`` and
-    ``log_miss[r] + log_gain[r]`` under class ``l``. ``log_miss`` shifts
-    every class of a task alike, so the posterior does not read it: the same
-    posterior as :func:`table_posterior_pass` with the table ``log_miss[r] +
-    log_gain[r] * (state == l)`` (which must be finite), at a fraction of
-    the cost: one table read per vote, and one statistic, ``matched[r] +=
-    w_v * posterior[i, l]`` (the row's expected votes on tasks of class
-    ``l``; ``matched`` may be None). The log-likelihood returned lacks the
-    votes' ``sum_v w_v log_miss[row_v]``, which the caller adds from the
-    rows' vote totals.
-    """
-    n = _width(token, posterior)
-    flat = posterior.reshape(-1)
-    first = log_prior.reshape(1, -1)
-    tops = np.empty(TASK_BLOCK)
-    counts = np.zeros(n)
-    log_likelihood = 0.0
-    for block in range(start, stop, TASK_BLOCK):
-        end = min(block + TASK_BLOCK, stop)
-        scores = posterior[block:end]
-        for b in range(scores.shape[0]):
-            t = uintp(block + b)
-            for k in range(n):
-                scores[b, k] = first[0, k]
-            for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
-                w = 1.0 if weight is None else weight[v]
-                scores[b, uintp(label[v])] += w * log_gain[uintp(row[v])]
-            keep = -1 if clamp is None else clamp[t]
-            tops[b] = _clamp_and_shift(n, scores, b, keep, 1)
-        log_likelihood += _normalize_block(n, scores, flat[block * n:end * n],
-                                           tops, counts, matched is not None)
-        if matched is not None:
-            for i in range(block, end):
-                t = uintp(i)
+        if stats is None:
+            continue
+        for i in range(block, end):
+            t = uintp(i)
+            if log_table is not None:
+                _scatter_rows(token, t, task_ptr, row, weight, posterior, stats)
+            if log_gain is not None:
                 for v in range(uintp(task_ptr[t]), uintp(task_ptr[t + 1])):
                     w = 1.0 if weight is None else weight[v]
-                    matched[uintp(row[v])] += w * posterior[t, uintp(label[v])]
+                    stats[uintp(row[v])] += w * posterior[t, uintp(label[v])]
     for k in range(n):
         state_counts[k] += counts[k]
     return log_likelihood

@@ -125,76 +125,54 @@ def table_e_step(votes, log_table, log_prior, clamp, accumulate, group_size=1,
                  n_jobs=None):
     """E-step of a model whose vote likelihood is a (row, state) table.
 
-    Runs :func:`~skcrowd._kernels.table_posterior_pass` over data-defined
-    chunks of tasks in threads: the result does not depend on ``n_jobs``.
-    Each class has ``group_size`` latent states (1 but for EBCC). Returns the
-    posterior over states, the statistics ``stats[row] = sum of weight *
-    posterior`` (a (1, n_states) array of zeros unless ``accumulate``), the
-    expected state counts and the log-likelihood.
+    Runs :func:`~skcrowd._kernels.posterior_pass` over data-defined chunks
+    of tasks in threads: the result does not depend on ``n_jobs``. Each class
+    has ``group_size`` latent states (1 but for EBCC). Returns the posterior
+    over states, the statistics ``stats[row] = sum of weight * posterior``
+    (a (1, n_states) array of zeros unless ``accumulate``), the expected
+    state counts and the log-likelihood.
     """
-    from ._kernels import table_posterior_pass, width_token
-
-    token = width_token(log_prior.shape[0])
-    row = votes.worker_label_index()
-    weight = votes.kernel_weight()
-    clamp = _any_gold(clamp)
-
-    def run_pass(start, stop, posterior, stats, state_counts):
-        return table_posterior_pass(
-            token, votes.task_ptr, row, weight, log_table, log_prior, clamp,
-            group_size, start, stop, posterior, stats, state_counts)
-
-    return _chunked_e_step(votes, log_prior.shape[0], log_table.shape,
-                           accumulate, run_pass, n_jobs)
+    return _posterior_e_step(votes, log_prior, clamp, accumulate, n_jobs,
+                             log_table.shape, log_table=log_table,
+                             group_size=group_size)
 
 
 def coin_e_step(votes, log_miss, log_gain, log_prior, clamp, accumulate,
                 n_jobs=None):
     """E-step of a model whose vote likelihood depends on the true class only
     through whether the vote matches it (see
-    :func:`~skcrowd._kernels.coin_posterior_pass`), chunked and threaded as
+    :func:`~skcrowd._kernels.posterior_pass`), chunked and threaded as
     :func:`table_e_step`. ``log_miss`` and ``log_gain`` have one entry per
     table row (worker, label). Returns the posterior, ``matched[row]`` (the
     row's expected vote weight on tasks of its own label; a (1,) array of
     zeros unless ``accumulate``), the expected class counts and the
     log-likelihood.
     """
-    from ._kernels import coin_posterior_pass, width_token
-
-    token = width_token(log_prior.shape[0])
-    row = votes.worker_label_index()
-    weight = votes.kernel_weight()
-    clamp = _any_gold(clamp)
-
-    def run_pass(start, stop, posterior, stats, state_counts):
-        return coin_posterior_pass(
-            token, votes.task_ptr, row, votes.label, weight, log_gain, log_prior,
-            clamp, start, stop, posterior, stats, state_counts)
-
-    posterior, matched, class_counts, log_likelihood = _chunked_e_step(
-        votes, log_prior.shape[0], log_miss.shape, accumulate, run_pass, n_jobs)
+    posterior, matched, class_counts, log_likelihood = _posterior_e_step(
+        votes, log_prior, clamp, accumulate, n_jobs, log_gain.shape,
+        log_gain=log_gain)
     # every vote's log_miss, which the pass leaves out
     totals = votes.row_totals(len(log_miss))
     log_likelihood += float(totals @ log_miss)
     return posterior, matched, class_counts, log_likelihood
 
 
-def _any_gold(clamp):
-    """The clamp array, or None when no task has a gold label."""
-    return clamp if clamp is not None and np.any(clamp >= 0) else None
+def _posterior_e_step(votes, log_prior, clamp, accumulate, n_jobs, stats_shape,
+                      log_table=None, log_gain=None, group_size=1):
+    """:func:`~skcrowd._kernels.posterior_pass` over the chunks of ``votes``
+    in threads, each chunk with its own partial statistics of
+    ``stats_shape`` (when ``accumulate``), added in chunk order. Returns the
+    posterior, the statistics (zeros of shape (1, n_states) or (1,) unless
+    ``accumulate``), the state counts and the log-likelihood."""
+    from ._kernels import posterior_pass, width_token
 
-
-def _chunked_e_step(votes, n_states, stats_shape, accumulate, run_pass, n_jobs):
-    """Run ``run_pass(start, stop, posterior, stats, state_counts)`` (a
-    kernel over tasks start:stop returning their log-likelihood) over the
-    chunks of ``votes`` in threads, each chunk with its own partial
-    statistics of ``stats_shape`` (when ``accumulate``), added in chunk
-    order. Returns the posterior, the statistics (zeros of shape (1,
-    n_states) or (1,) unless ``accumulate``), the state counts and the
-    log-likelihood."""
-    stats_size = int(np.prod(stats_shape)) if accumulate else n_states
+    n_states = log_prior.shape[0]
+    token = width_token(n_states)
+    row = votes.worker_label_index()
+    weight = votes.kernel_weight()
+    clamp = clamp if clamp is not None and np.any(clamp >= 0) else None
     posterior = np.empty((votes.n_tasks, n_states))
-    chunks = chunks_of(votes, stats_size)
+    chunks = chunks_of(votes, int(np.prod(stats_shape)) if accumulate else n_states)
     partials = partial_buffers(len(chunks), stats_shape) if accumulate else None
     state_counts = np.zeros((len(chunks), n_states))
     log_likelihoods = np.zeros(len(chunks))
@@ -204,8 +182,10 @@ def _chunked_e_step(votes, n_states, stats_shape, accumulate, run_pass, n_jobs):
         if accumulate:
             stats = partials[c]
             stats.fill(0.0)
-        log_likelihoods[c] = run_pass(start, stop, posterior, stats,
-                                      state_counts[c])
+        log_likelihoods[c] = posterior_pass(
+            token, votes.task_ptr, row, votes.label, weight, log_table, log_gain,
+            log_prior, clamp, group_size, start, stop, posterior, stats,
+            state_counts[c])
 
     map_chunks(run, chunks, n_jobs, indexed=True)
     # partials added in chunk order: the same sums whatever the thread count
