@@ -61,17 +61,6 @@ def _load_row(n, array, r):
             array[r, 7] if n > 7 else 0.0)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _add_scaled(n, acc, w, x):
-    """``acc + w * x`` over the first ``n`` entries of two row tuples
-    (``w = 1`` folds away: ``1 * x`` is exactly ``x``)."""
-    return (acc[0] + w * x[0],
-            acc[1] + w * x[1] if n > 1 else 0.0, acc[2] + w * x[2] if n > 2 else 0.0,
-            acc[3] + w * x[3] if n > 3 else 0.0, acc[4] + w * x[4] if n > 4 else 0.0,
-            acc[5] + w * x[5] if n > 5 else 0.0, acc[6] + w * x[6] if n > 6 else 0.0,
-            acc[7] + w * x[7] if n > 7 else 0.0)
-
-
 # Rows of up to REGISTER_WIDTH floats are read and written as vectors of 4
 # and 2 floats (and one float): for five states two stores instead of five.
 # numba does not run LLVM's SLP vectoriser, which would pack the scalar
@@ -171,15 +160,6 @@ def _gather_add(typingctx, token, acc, w, array, r):
         return total
 
     return sig, codegen
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _one_hot(n, k):
-    """The row tuple with 1 at ``k`` (a run-time index) and 0 elsewhere."""
-    return (1.0 if k == 0 else 0.0, 1.0 if k == 1 else 0.0,
-            1.0 if k == 2 else 0.0, 1.0 if k == 3 else 0.0,
-            1.0 if k == 4 else 0.0, 1.0 if k == 5 else 0.0,
-            1.0 if k == 6 else 0.0, 1.0 if k == 7 else 0.0)
 
 
 @njit(cache=True, nogil=True, inline="always")

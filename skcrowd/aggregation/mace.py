@@ -290,7 +290,7 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
     def _e_step(self, votes, params, clamp, accumulate):
         spam = params["spam_probability"][:, None]
         strategy = params["spam_label_distribution"]
-        spammed = (spam * strategy).reshape(-1)  # P(label | other class), by row
+        spammed = spam * strategy  # P(label | another class)
         if not np.all(spammed > 0):  # a label never spammed: the table E-step
             posterior, stats, log_likelihood = super()._e_step(votes, params, clamp,
                                                                accumulate)
@@ -299,8 +299,8 @@ class MACE(_MeanWorkerAfterFit, _ConfusionEM):
             return posterior, stats, log_likelihood
         # A vote's likelihood depends on the true class only through whether
         # it matches: the one-coin E-step, one table read per vote.
-        log_miss = np.log(spammed)
-        log_gain = np.log1p((1.0 - spam) / (spam * strategy)).reshape(-1)
+        log_miss = np.log(spammed).reshape(-1)  # one per (worker, label) row
+        log_gain = np.log1p((1.0 - spam) / spammed).reshape(-1)
         posterior, matched, class_counts, log_likelihood = coin_e_step(
             votes, log_miss, log_gain, np.log(params["class_prior"]), clamp,
             accumulate, n_jobs=self.n_jobs)

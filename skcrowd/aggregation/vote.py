@@ -10,11 +10,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._kernels import hard_vote_rows, row_argmax
+from .._kernels import hard_vote_rows
 from .._online import with_pool
 from .._parallel import worker_agreement
 from .._votes import Votes, lookup
-from ..base import BaseAggregator, class_totals, normalize_rows, vote_counts
+from ..base import (
+    BaseAggregator,
+    argmax_rows,
+    class_totals,
+    normalize_rows,
+    vote_counts,
+)
 
 __all__ = [
     "GoldMajorityVote",
@@ -341,9 +347,7 @@ def agreement_counts(votes, reference, mask=None):
 
 def _clamped_argmax(scores, gold):
     """Top class of each row (ties to the smallest), gold labels where known."""
-    reference = np.zeros(scores.shape[0], dtype=np.intp)
-    if scores.shape[1]:
-        row_argmax(scores, reference)
+    reference = argmax_rows(scores)
     known = gold >= 0
     reference[known] = gold[known]
     return reference
