@@ -272,7 +272,14 @@ class Votes:
 
     @property
     def weight(self):
-        """Weight of each vote, shape (n_votes,)."""
+        """Weight of each vote, shape (n_votes,); ones unless given.
+
+        Examples
+        --------
+        >>> from skcrowd import Votes
+        >>> Votes.from_long(["t1", "t2"], [0, 0], ["a", "b"]).weight.tolist()
+        [1.0, 1.0]
+        """
         if self._weight is None:
             self._weight = np.ones(len(self.task), dtype=np.float64)
         return self._weight
@@ -357,8 +364,29 @@ class Votes:
         return self.__dict__["_kernel_weight"]
 
     def row_totals(self, n_rows):
-        """Total vote weight of each (worker, label) row of a table with
-        ``n_rows`` rows (computed once per size)."""
+        """Total vote weight of each (worker, label) row of a table.
+
+        Row ``worker * n_classes + label`` (see :meth:`worker_label_index`)
+        holds the weight of that worker's votes for that label; computed once
+        per size.
+
+        Parameters
+        ----------
+        n_rows : int
+            Rows of the table, at least ``n_workers * n_classes`` (models add
+            rows for a pooled, unseen worker).
+
+        Returns
+        -------
+        totals : ndarray of shape (n_rows,)
+
+        Examples
+        --------
+        >>> from skcrowd import Votes
+        >>> votes = Votes.from_long(["t1", "t1", "t2"], [0, 1, 0], ["a", "b", "b"])
+        >>> votes.row_totals(4).tolist()
+        [1.0, 1.0, 0.0, 1.0]
+        """
         from ._kernels import label_totals
 
         cache = self.__dict__.setdefault("_row_totals", {})
